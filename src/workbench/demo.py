@@ -184,7 +184,7 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
     items.insert(1, "split", split)
     items.insert(2, "source", np.where(is_syn, "synthetic", "human"))
     items.insert(3, "source_model", np.where(is_syn, rng.choice(["gen-a", "gen-b"], n), None))
-    items.insert(4, "created_at", pd.to_datetime(created))
+    items.insert(4, "created_at", pd.to_datetime(created).floor("s"))
     items["device"] = device
     items["note"] = _notes(rng, n, shifted)
     items["meta_batch"] = [f"b{w:02d}-{rng.integers(1, 4)}" for w in week_no]

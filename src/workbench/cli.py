@@ -1,0 +1,202 @@
+"""The ``workbench`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .config import load_config
+from .errors import ContractError, WorkbenchError
+
+EXIT_CODES = """Exit status: 0 success; 1 a gate or check failed its thresholds; 2 bad input
+(nothing was written); 3 the store stayed busy (locked by another process) after retrying."""
+
+app = typer.Typer(
+    name="workbench",
+    help="Label-quality and data-health workbench.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+class _State:
+    store: str | None = None
+
+
+state = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"workbench {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="WORKBENCH_STORE",
+            help="Store to use: a DuckDB file path or an ibis connection URL "
+            "(default: \\[store] url in workbench.toml, else data/workbench.duckdb).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    state.store = store
+
+
+@contextmanager
+def _handled():
+    """Turn workbench errors into one readable paragraph and their exit status."""
+    try:
+        yield
+    except WorkbenchError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _open(*, read_only: bool):
+    from .store import Store
+
+    return Store.open(state.store, read_only=read_only)
+
+
+def _ingest(folder: Path) -> None:
+    from .contract import read_dataset
+
+    with err.status(f"validating {folder}"):
+        dataset = read_dataset(folder)
+    with _open(read_only=False) as store, err.status("ingesting") as status:
+        result = store.ingest(dataset, progress=lambda msg: status.update(msg))
+    for table in ("items", "annotations", "gold", "predictions"):
+        if table in result.added:
+            out.print(
+                f"{table:12s} +{result.added[table]:,} rows"
+                + (f" ({result.skipped_duplicates[table]:,} already stored)" if result.skipped_duplicates[table] else "")
+            )
+    if result.guidelines_added:
+        out.print("guidelines   stored")
+    out.print(f"store: {store.target}")
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder (items, annotations, optional gold, predictions).")],
+) -> None:
+    """Validate a dataset folder, then load it into the store.
+
+    Idempotent: rows already stored (same content) are skipped, new rows
+    append. All or nothing: on any problem the store is left unchanged.
+    """
+    with _handled():
+        _ingest(folder)
+
+
+@app.command()
+def check(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder to validate.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the violations as JSON.")] = False,
+) -> None:
+    """Validate a dataset folder against the data contract without writing anything."""
+    from .contract import read_dataset
+
+    try:
+        dataset = read_dataset(folder)
+    except ContractError as exc:
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "violations": [v.to_dict() for v in exc.violations]}, indent=1))
+        else:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "rows": dataset.summary(), "classes": list(dataset.classes)}, indent=1))
+        return
+    for name, n in dataset.summary().items():
+        out.print(f"{name:12s} {n:,} rows")
+    out.print(f"classes      {', '.join(dataset.classes)}")
+    out.print(f"[green]OK[/]: {folder} follows the data contract.")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the demo dataset to.")] = Path("data/demo"),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")] = 0,
+) -> None:
+    """Write the demo dataset (with its planted problems and truth.json) and ingest it."""
+    from .demo import write_demo
+
+    with _handled():
+        with err.status(f"generating demo dataset (seed {seed})"):
+            result = write_demo(out_dir, seed=seed)
+        out.print(f"demo dataset written to {result.folder} (truth: {result.folder / 'truth.json'})")
+        _ingest(result.folder)
+
+
+@app.command()
+def info(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Table counts, classes, annotators and date range of the store."""
+    with _handled(), _open(read_only=True) as store:
+        data = store.info()
+    if as_json:
+        typer.echo(json.dumps(data.to_dict(), indent=1))
+        return
+    out.print(f"store        {data.store}")
+    for name, n in data.counts.items():
+        out.print(f"{name:12s} {n:,} rows")
+    out.print(f"classes      {len(data.classes)}: {', '.join(data.classes)}")
+    out.print(f"annotators   {data.n_annotators}")
+    if data.first_annotation:
+        out.print(f"annotated    {data.first_annotation} .. {data.last_annotation}")
+    if data.first_item:
+        out.print(f"items made   {data.first_item} .. {data.last_item}")
+    if data.guideline_versions:
+        out.print(f"guidelines   {', '.join(data.guideline_versions)}")
+
+
+@app.command()
+def report(
+    week: Annotated[
+        str | None, typer.Option("--week", help="ISO week YYYY-Www (default: the latest week with data).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Reports folder (default: \\[report] out, else reports/).")
+    ] = None,
+) -> None:
+    """Write the weekly data-health report to OUT/<YYYY-Www>/index.html (self-contained, opens offline)."""
+    from .report import build_report
+
+    with _handled():
+        target = out_dir or Path(load_config()["report"]["out"])
+        with _open(read_only=True) as store, err.status("building the weekly report"):
+            result = build_report(store, week=week, out=target)
+        for key, message in result.errors.items():
+            err.print(f"[yellow]warning:[/] section '{key}' failed and is shown as an error: {message}")
+        out.print(f"report for {result.week}: {result.path.resolve()}")
+
+
+def main() -> None:
+    """Entry point of the ``workbench`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,278 @@
+"""The weekly data-health report: one self-contained HTML page per ISO week.
+
+Each capability contributes a *section*: a module in :mod:`workbench.sections`
+that defines ``SECTION = Section(key, title, order, build)``. Sections are
+discovered at run time, so a capability adds its section by adding a module,
+without touching the others or this file.
+
+The page renders offline: the Vega, Vega-Lite and vega-embed scripts that the
+Altair charts need are inlined once (from the ``vl-convert-python`` package,
+which bundles them), and no asset is loaded from the network. The tables
+behind the charts are written beside the page as CSV, and the headline
+numbers as ``report.json``.
+
+Why our own code here: Altair saves one chart per page, and marimo's HTML
+export loads its front end from a CDN; a weekly report with many sections
+that opens offline needs its own page.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from .errors import WorkbenchError
+from .overview import Week, latest_week, weeks_with_data
+from .store import Store
+
+
+@dataclass
+class SectionResult:
+    """What a section puts in the report.
+
+    ``tables`` are all written as CSV (``<section>_<name>.csv``); those named
+    in ``show`` are also displayed as HTML tables.
+    """
+
+    summary: list[str] = field(default_factory=list)
+    kpis: dict[str, Any] = field(default_factory=dict)
+    charts: list[alt.TopLevelMixin] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    show: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section: ``build(store, week)`` returns its content, or ``None`` when it does not apply."""
+
+    key: str
+    title: str
+    order: int
+    build: Callable[[Store, Week], SectionResult | None]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    week: str
+    path: Path
+    files: list[Path]
+    sections: list[str]
+    errors: dict[str, str]
+    skipped: list[str]
+
+
+def discover_sections() -> list[Section]:
+    """Every ``SECTION`` defined by a module of :mod:`workbench.sections`, in ``order``."""
+    from . import sections as pkg
+
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        section = getattr(module, "SECTION", None)
+        if isinstance(section, Section):
+            found.append(section)
+    return sorted(found, key=lambda s: (s.order, s.key))
+
+
+def build_report(
+    store: Store,
+    *,
+    week: Week | str | None = None,
+    out: str | Path = "reports",
+    sections: list[Section] | None = None,
+    strict: bool = False,
+) -> ReportResult:
+    """Write ``out/<week>/index.html`` and the CSV tables behind it.
+
+    A section that fails is shown as an error box and listed in
+    ``ReportResult.errors`` (``strict=True`` raises instead), so one broken
+    capability does not hide the others.
+    """
+    if isinstance(week, str):
+        week = Week.parse(week)
+    if week is None:
+        week = latest_week(store)
+    else:
+        available = weeks_with_data(store)
+        if available and (week < available[0] or week > available[-1]):
+            raise WorkbenchError(
+                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. Pick a week in that range."
+            )
+    folder = Path(out) / str(week)
+    folder.mkdir(parents=True, exist_ok=True)
+    sections = discover_sections() if sections is None else sections
+
+    rendered: list[tuple[Section, SectionResult | None, str | None]] = []
+    errors: dict[str, str] = {}
+    skipped: list[str] = []
+    files: list[Path] = []
+    for section in sections:
+        try:
+            result = section.build(store, week)
+        except Exception as exc:
+            if strict:
+                raise
+            errors[section.key] = f"{type(exc).__name__}: {exc}"
+            rendered.append((section, None, errors[section.key]))
+            continue
+        if result is None:
+            skipped.append(section.key)
+            continue
+        for name, frame in result.tables.items():
+            path = folder / f"{section.key}_{name}.csv"
+            frame.to_csv(path, index=False)
+            files.append(path)
+        rendered.append((section, result, None))
+
+    page = _render(rendered, week=week, store=store)
+    index = folder / "index.html"
+    index.write_text(page, encoding="utf-8")
+    summary = {
+        "week": str(week),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "store": store.target,
+        "sections": {s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in rendered if r},
+        "errors": errors,
+        "skipped": skipped,
+    }
+    (folder / "report.json").write_text(json.dumps(summary, indent=1, default=_json_default), encoding="utf-8")
+    files = [index, folder / "report.json", *files]
+    return ReportResult(
+        week=str(week),
+        path=index,
+        files=files,
+        sections=[s.key for s, r, _ in rendered if r],
+        errors=errors,
+        skipped=skipped,
+    )
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _vega_bundle() -> str:
+    import vl_convert as vlc
+
+    return vlc.javascript_bundle()
+
+
+def _script_json(obj) -> str:
+    """JSON safe to embed inside a <script> element."""
+    return json.dumps(obj, default=_json_default).replace("</", "<\\/")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "—" if value is None else str(value)
+
+
+def _table_html(frame: pd.DataFrame, *, max_rows: int = 25) -> str:
+    shown = frame.head(max_rows)
+    out = shown.to_html(index=False, classes="tbl", border=0, float_format=lambda v: f"{v:.3g}", na_rep="—")
+    if len(frame) > max_rows:
+        out += f"<p class='note'>First {max_rows} of {len(frame):,} rows; all rows are in the CSV.</p>"
+    return out
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+header{background:#1f3a5f;color:#fff;padding:18px 32px}
+header h1{margin:0;font-size:22px} header p{margin:4px 0 0;opacity:.85;font-size:13px}
+nav{padding:8px 32px;background:#e9eef5;font-size:14px} nav a{margin-right:16px;color:#1f3a5f}
+main{padding:8px 32px 48px;max-width:1200px}
+section{background:#fff;border:1px solid #e2e2e2;border-radius:8px;padding:16px 24px;margin:18px 0}
+h2{margin-top:4px;font-size:19px}
+.kpis{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 12px}
+.kpi{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px;min-width:120px}
+.kpi b{display:block;font-size:20px} .kpi span{font-size:12px;color:#555}
+.chart{margin:12px 0}
+.tbl{border-collapse:collapse;font-size:13px;margin:8px 0} .tbl th,.tbl td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+.tbl th{background:#f3f5f8} .tbl td:first-child,.tbl th:first-child{text-align:left}
+.note{font-size:12px;color:#666} .error{background:#fdecea;border-color:#f5c2bd}
+"""
+
+
+def _render(rendered, *, week: Week, store: Store) -> str:
+    from . import __version__
+
+    charts: list[tuple[str, dict]] = []
+    body: list[str] = []
+    nav: list[str] = []
+    for section, result, error in rendered:
+        sid = f"section-{section.key}"
+        nav.append(f"<a href='#{sid}'>{html.escape(section.title)}</a>")
+        if error is not None:
+            body.append(
+                f"<section id='{sid}' class='error'><h2>{html.escape(section.title)}</h2>"
+                f"<p>This section could not be computed: {html.escape(error)}</p></section>"
+            )
+            continue
+        parts = [f"<section id='{sid}' data-section='{section.key}'><h2>{html.escape(section.title)}</h2>"]
+        if result.kpis:
+            cards = "".join(
+                f"<div class='kpi'><b>{html.escape(_fmt(v))}</b><span>{html.escape(k.replace('_', ' '))}</span></div>"
+                for k, v in result.kpis.items()
+            )
+            parts.append(f"<div class='kpis'>{cards}</div>")
+        if result.summary:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in result.summary) + "</ul>")
+        for chart in result.charts:
+            cid = f"chart-{len(charts)}"
+            charts.append((cid, chart.to_dict()))
+            parts.append(f"<div class='chart' id='{cid}'></div>")
+        for name in result.show:
+            if name in result.tables:
+                parts.append(f"<h3>{html.escape(name.replace('_', ' '))}</h3>")
+                parts.append(_table_html(result.tables[name]))
+        if result.tables:
+            links = ", ".join(
+                f"<a href='{section.key}_{n}.csv'>{section.key}_{n}.csv</a>" for n in result.tables
+            )
+            parts.append(f"<p class='note'>Tables: {links}</p>")
+        for note in result.notes:
+            parts.append(f"<p class='note'>{html.escape(note)}</p>")
+        parts.append("</section>")
+        body.append("".join(parts))
+
+    embeds = "\n".join(
+        f"vegaEmbed('#{cid}', {_script_json(spec)}, {{actions: false, renderer: 'svg'}}).catch(console.error);"
+        for cid, spec in charts
+    )
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Data health {week}</title>
+<style>{_CSS}</style>
+<script type="text/javascript">{_vega_bundle()}</script>
+</head><body>
+<header><h1>Data health report &mdash; week {week}</h1>
+<p>{week.start:%Y-%m-%d} to {(week.end):%Y-%m-%d} (exclusive) &middot; store {html.escape(store.target)} &middot;
+generated {generated} by workbench {__version__}</p></header>
+<nav>{''.join(nav)}</nav>
+<main>{''.join(body)}</main>
+<script type="text/javascript">
+{embeds}
+</script>
+</body></html>
+"""
+
