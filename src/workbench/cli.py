@@ -62,7 +62,7 @@ def _global(
 
 
 @contextmanager
-def _handled():
+def handled():
     """Turn workbench errors into one readable paragraph and their exit status."""
     try:
         yield
@@ -71,7 +71,7 @@ def _handled():
         raise typer.Exit(exc.exit_code) from None
 
 
-def _open(*, read_only: bool):
+def open_store(*, read_only: bool):
     from .store import Store
 
     return Store.open(state.store, read_only=read_only)
@@ -82,7 +82,7 @@ def _ingest(folder: Path) -> None:
 
     with err.status(f"validating {folder}"):
         dataset = read_dataset(folder)
-    with _open(read_only=False) as store, err.status("ingesting") as status:
+    with open_store(read_only=False) as store, err.status("ingesting") as status:
         result = store.ingest(dataset, progress=lambda msg: status.update(msg))
     for table in ("items", "annotations", "gold", "predictions"):
         if table in result.added:
@@ -104,7 +104,7 @@ def ingest(
     Idempotent: rows already stored (same content) are skipped, new rows
     append. All or nothing: on any problem the store is left unchanged.
     """
-    with _handled():
+    with handled():
         _ingest(folder)
 
 
@@ -141,7 +141,7 @@ def demo(
     """Write the demo dataset (with its planted problems and truth.json) and ingest it."""
     from .demo import write_demo
 
-    with _handled():
+    with handled():
         with err.status(f"generating demo dataset (seed {seed})"):
             result = write_demo(out_dir, seed=seed)
         out.print(f"demo dataset written to {result.folder} (truth: {result.folder / 'truth.json'})")
@@ -151,7 +151,7 @@ def demo(
 @app.command()
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """Table counts, classes, annotators and date range of the store."""
-    with _handled(), _open(read_only=True) as store:
+    with handled(), open_store(read_only=True) as store:
         data = store.info()
     if as_json:
         typer.echo(json.dumps(data.to_dict(), indent=1))
@@ -181,13 +181,34 @@ def report(
     """Write the weekly data-health report to OUT/<YYYY-Www>/index.html (self-contained, opens offline)."""
     from .report import build_report
 
-    with _handled():
+    with handled():
         target = out_dir or Path(load_config()["report"]["out"])
-        with _open(read_only=True) as store, err.status("building the weekly report"):
+        with open_store(read_only=True) as store, err.status("building the weekly report"):
             result = build_report(store, week=week, out=target)
         for key, message in result.errors.items():
             err.print(f"[yellow]warning:[/] section '{key}' failed and is shown as an error: {message}")
         out.print(f"report for {result.week}: {result.path.resolve()}")
+
+
+def _register_capability_commands() -> None:
+    """Add the commands of each capability module in :mod:`workbench.commands`.
+
+    A module there defines ``register(app)``; adding a capability's command
+    means adding a module, without touching this file.
+    """
+    import importlib
+    import pkgutil
+
+    from . import commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_capability_commands()
 
 
 def main() -> None:
