@@ -347,7 +347,7 @@ def _check_predictions(frame, file, classes: tuple[str, ...], violations) -> Non
             Violation(
                 file,
                 "proba_*",
-                f"{int(off.sum())} row(s) have probabilities that do not sum to 1 (within {SUM_TOLERANCE:g}); e.g. sum {sums[first]:.4f}",
+                f"{int(off.sum())} row(s) have probabilities that do not sum to 1 (within {SUM_TOLERANCE:g}); the first sums to {sums[first]:.4f}",
                 _examples(frame, off, file=file, column="item_id"),
                 hint="Normalise each row so its probabilities sum to 1",
             )
