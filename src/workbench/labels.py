@@ -1,0 +1,863 @@
+"""Label errors: which given labels are likely wrong, and where they cluster.
+
+Three inputs, each read from the store and recorded in the result:
+
+* **given labels** (:func:`given_labels`): the single annotation of an item, or
+  the consensus of several. The default consensus is
+  :func:`workbench.consensus.majority_vote`; a caller with a better consensus
+  (for example from the annotator models) passes it as a frame.
+* **out-of-sample predicted probabilities** (:func:`predicted_probabilities`):
+  the ``predictions`` table when present, otherwise K-fold cross-validated
+  probabilities of a scikit-learn model on the item features
+  (:mod:`workbench.features`).
+* the **Cleanlab** options: how to score (``rank_by``) and which items to flag
+  (``filter_by``).
+
+:func:`compute_label_quality` returns a :class:`LabelQuality`: one row per
+labeled item (``item_id, given_label, suggested_label, label_quality,
+is_label_issue, rank``), class-level health (estimated noise rate per class,
+the most confused class pairs, an overall health score) and the same numbers
+sliced by source, split, guideline version and annotator.
+
+The ranking is by ``label_quality`` (lower means more likely wrong), not by the
+flag: on real data some of the lowest-scoring items are not flagged.
+``normalized_margin`` is the default score because it ranked validated errors
+best on the public label-error benchmarks (see ``bench/README.md``);
+``confidence_weighted_entropy`` ranks poorly on some of them.
+
+Example
+-------
+>>> with Store.open("data/workbench.duckdb", read_only=True) as store:   # doctest: +SKIP
+...     result = compute_label_quality(store)
+>>> result.to_frame().head()                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import altair as alt
+import ibis
+import numpy as np
+import pandas as pd
+
+from .consensus import majority_vote
+from .contract import proba_columns
+from .errors import BadInputError
+from .store import Store
+
+RANK_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
+FILTER_METHODS = (
+    "confident_learning",
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+DEFAULT_RANK_BY = "normalized_margin"
+DEFAULT_FILTER_BY = "confident_learning"
+DEFAULT_FOLDS = 5
+PROBA_SOURCES = ("auto", "predictions", "cross_validation")
+OUTPUT_COLUMNS = ("item_id", "given_label", "suggested_label", "label_quality", "is_label_issue", "rank")
+WIDTH = 560
+
+
+# -- given labels ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenLabels:
+    """The label each annotated item is taken to have.
+
+    ``frame`` has ``item_id``, ``given_label``, ``n_annotations`` and
+    ``agreement`` (share of the item's annotations that gave that label).
+    ``consensus`` names how several annotations were combined.
+    """
+
+    frame: pd.DataFrame
+    consensus: str
+    n_items: int
+    n_unlabeled: int
+    classes: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "consensus": self.consensus,
+            "n_items": self.n_items,
+            "n_labeled": len(self.frame),
+            "n_unlabeled": self.n_unlabeled,
+            "classes": list(self.classes),
+        }
+
+
+def given_labels(
+    store: Store,
+    *,
+    consensus: pd.DataFrame | None = None,
+    consensus_method: str | None = None,
+    until: datetime | None = None,
+) -> GivenLabels:
+    """The given label per annotated item.
+
+    Parameters
+    ----------
+    store : Store
+    consensus : DataFrame, optional
+        ``item_id``, ``consensus_label`` computed by the caller (for example a
+        Dawid-Skene consensus). Without it, items with one annotation keep it
+        and items with several get :func:`~workbench.consensus.majority_vote`
+        (whose tie rule is documented there).
+    consensus_method : str, optional
+        Name recorded for a caller-provided ``consensus`` (default
+        ``consensus.attrs["method"]``, else ``"provided by caller"``).
+    until : datetime, optional
+        Only annotations created before this instant (naive UTC) count.
+
+    Items without annotations are not labeled; they are counted in
+    ``n_unlabeled``.
+    """
+    ann = store.data("annotations")
+    if until is not None and "created_at" in ann.columns:
+        ann = ann.filter(ann.created_at < ibis.literal(until))
+    items = store.data("items")
+    n_items = int(items.count().execute())
+    known = set(ann.select("label").distinct().execute()["label"].dropna())
+    if store.has("gold"):
+        known |= set(store.data("gold").select("label").distinct().execute()["label"].dropna())
+    per_item = ann.group_by("item_id").aggregate(
+        n_annotations=ann.count(), n_distinct=ann.label.nunique(), any_label=ann.label.max()
+    )
+    if consensus is not None:
+        frame = _provided_consensus(consensus, per_item, known)
+        method = consensus_method or consensus.attrs.get("method") or "provided by caller"
+    else:
+        agreed = (
+            per_item.filter(per_item.n_distinct <= 1)
+            .select("item_id", given_label=per_item.any_label, n_annotations=per_item.n_annotations)
+            .execute()
+        )
+        agreed["agreement"] = 1.0
+        split = per_item.filter(per_item.n_distinct > 1).select("item_id")
+        cols = ["item_id", "label"] + (["created_at"] if "created_at" in ann.columns else [])
+        disputed = ann.select(*cols).semi_join(split, "item_id").execute()
+        if len(disputed):
+            mv = majority_vote(disputed).rename(columns={"consensus_label": "given_label"})
+            frame = pd.concat([agreed, mv[["item_id", "given_label", "n_annotations", "agreement"]]], ignore_index=True)
+        else:
+            frame = agreed
+        several = bool(int(per_item.filter(per_item.n_annotations > 1).count().execute()))
+        method = "majority_vote" if several else "single annotation"
+    frame = frame.dropna(subset=["given_label"]).sort_values("item_id", kind="stable").reset_index(drop=True)
+    frame["n_annotations"] = frame["n_annotations"].astype(int)
+    return GivenLabels(
+        frame=frame,
+        consensus=str(method),
+        n_items=n_items,
+        n_unlabeled=max(n_items - len(frame), 0),
+        classes=tuple(sorted(known)),
+    )
+
+
+def _provided_consensus(consensus: pd.DataFrame, per_item: ibis.Table, known: set) -> pd.DataFrame:
+    missing = [c for c in ("item_id", "consensus_label") if c not in consensus.columns]
+    if missing:
+        raise BadInputError(
+            f"consensus: column(s) {', '.join(missing)} missing; pass a frame with item_id and consensus_label "
+            f"(found: {', '.join(map(str, consensus.columns))})."
+        )
+    frame = consensus[["item_id", "consensus_label"]].rename(columns={"consensus_label": "given_label"}).copy()
+    frame["item_id"] = frame["item_id"].astype(str)
+    frame["given_label"] = frame["given_label"].map(lambda v: None if pd.isna(v) else str(v))
+    dup = frame["item_id"].duplicated()
+    if dup.any():
+        raise BadInputError(
+            f"consensus: {int(dup.sum())} item_id(s) appear more than once "
+            f"(e.g. {frame.loc[dup, 'item_id'].iloc[0]!r}); "
+            "give one consensus_label per item."
+        )
+    unknown = sorted(set(frame["given_label"].dropna()) - known)
+    if unknown:
+        raise BadInputError(
+            f"consensus: consensus_label value(s) {', '.join(map(repr, unknown[:5]))} "
+            "are not labels in the annotations; "
+            f"known labels: {', '.join(sorted(known))}."
+        )
+    counts = per_item.select("item_id", "n_annotations").execute()
+    frame = frame.merge(counts, on="item_id", how="inner")
+    frame["agreement"] = np.nan
+    return frame
+
+
+# -- predicted probabilities ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictedProbabilities:
+    """Out-of-sample predicted probabilities, a row per item in ``item_ids`` order, a column per class."""
+
+    item_ids: np.ndarray
+    classes: tuple[str, ...]
+    matrix: np.ndarray
+    source: str  # "predictions" or "cross_validation"
+    description: str
+    params: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        out = pd.DataFrame(self.matrix, columns=[f"proba_{c}" for c in self.classes])
+        out.insert(0, "item_id", self.item_ids)
+        return out
+
+
+def predicted_probabilities(
+    store: Store,
+    given: GivenLabels,
+    *,
+    source: str = "auto",
+    model_version: str | None = None,
+    model=None,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+    progress: bool = False,
+) -> PredictedProbabilities:
+    """Predicted probabilities for the given-labeled items.
+
+    ``source="auto"`` uses the ``predictions`` table when the store has one,
+    otherwise cross-validation (``folds`` folds, ``model`` a scikit-learn
+    classifier with ``predict_proba``; default a logistic regression). Items
+    without a prediction row are left out (see ``LabelQuality.counts``).
+
+    Raises
+    ------
+    BadInputError
+        Probability columns for labels no annotation uses, given labels
+        without a probability column, a single class, fewer labeled items
+        than folds, or no features to cross-validate on.
+    """
+    if source not in PROBA_SOURCES:
+        raise BadInputError(f"probability source {source!r} is not one of {', '.join(PROBA_SOURCES)}.")
+    labels = given.frame
+    present = sorted(labels["given_label"].unique())
+    if len(present) < 2:
+        only = present[0] if present else "none"
+        raise BadInputError(
+            f"annotations: the given labels hold a single class ({only!r}); finding label errors needs at least "
+            "two classes. Add annotations of the other classes."
+        )
+    use_table = source == "predictions" or (source == "auto" and store.has("predictions"))
+    if use_table:
+        if not store.has("predictions"):
+            raise BadInputError(
+                "predictions: the store has no predictions table; ingest predictions.csv or use cross-validation."
+            )
+        return _from_predictions(store, given, model_version=model_version)
+    return _cross_validated(store, given, model=model, folds=folds, seed=seed, progress=progress)
+
+
+def _from_predictions(store: Store, given: GivenLabels, *, model_version: str | None) -> PredictedProbabilities:
+    t = store.table("predictions")
+    cols = proba_columns(t.columns)
+    known = set(given.classes)
+    unknown = [c for c in cols if c not in known]
+    if unknown:
+        raise BadInputError(
+            f"predictions: column {cols[unknown[0]]!r} gives probabilities for label(s) "
+            f"{', '.join(map(repr, unknown))} "
+            f"that no annotation uses (known labels: {', '.join(given.classes)}). Rename or drop those columns."
+        )
+    absent = sorted(set(given.frame["given_label"]) - set(cols))
+    if absent:
+        raise BadInputError(
+            f"predictions: no probability column for given label(s) {', '.join(map(repr, absent))}; "
+            f"add proba_<label> for every labeled class (found {', '.join(cols.values())})."
+        )
+    versions: list[str] = []
+    chosen = None
+    if "model_version" in t.columns:
+        v = (
+            t.group_by("model_version")
+            .aggregate(latest=t.wb_ingested_at.max(), n=t.count())
+            .execute()
+            .sort_values(["latest", "model_version"])
+        )
+        versions = [x for x in v["model_version"].tolist() if x is not None]
+        if model_version is not None:
+            if model_version not in versions:
+                raise BadInputError(
+                    f"predictions: model_version {model_version!r} is not stored; "
+                    f"stored: {', '.join(versions) or 'none'}."
+                )
+            chosen = model_version
+        elif len(versions) > 1:
+            chosen = versions[-1]  # the latest ingested
+        elif versions:
+            chosen = versions[0]
+        if chosen is not None:
+            t = t.filter(t.model_version == chosen)
+    classes = tuple(sorted(cols))
+    frame = t.select("item_id", *[cols[c] for c in classes]).execute()
+    frame = frame.drop_duplicates("item_id", keep="last")
+    pos = pd.Index(frame["item_id"]).get_indexer(given.frame["item_id"])
+    keep = pos >= 0
+    matrix = frame[[cols[c] for c in classes]].to_numpy(dtype=np.float64)[pos[keep]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = matrix / matrix.sum(axis=1, keepdims=True)
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if bad.any():
+        ex = given.frame["item_id"].to_numpy()[keep][bad][:3]
+        raise BadInputError(
+            f"predictions: {int(bad.sum())} row(s) have missing or all-zero probabilities "
+            f"(e.g. item_id {', '.join(map(repr, ex))}); "
+            "fix those rows."
+        )
+    description = "predictions table" + (f" (model_version {chosen})" if chosen else "")
+    return PredictedProbabilities(
+        item_ids=given.frame["item_id"].to_numpy(dtype=object)[keep],
+        classes=classes,
+        matrix=matrix,
+        source="predictions",
+        description=description,
+        params={"model_version": chosen, "stored_model_versions": versions, "missing": int((~keep).sum())},
+    )
+
+
+def default_model(seed: int = 0):
+    """The cross-validation model: a multinomial logistic regression (scaled inputs come from features)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=0.1, max_iter=1000, random_state=seed)
+
+
+def _cross_validated(
+    store, given: GivenLabels, *, model, folds: int, seed: int, progress: bool
+) -> PredictedProbabilities:
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+    from tqdm.auto import tqdm
+
+    from .features import store_feature_matrix
+
+    n = len(given.frame)
+    if folds < 2:
+        raise BadInputError(f"--folds {folds}: cross-validation needs at least 2 folds.")
+    if n < folds:
+        raise BadInputError(
+            f"annotations: only {n} labeled item(s), fewer than the {folds} cross-validation folds. "
+            "Label more items, lower --folds, or provide a predictions table."
+        )
+    y = given.frame["given_label"].to_numpy(dtype=object)
+    classes = tuple(sorted(set(y)))
+    fm = store_feature_matrix(store, item_ids=given.frame["item_id"].tolist())
+    model = default_model(seed) if model is None else model
+    index = {c: j for j, c in enumerate(classes)}
+    proba = np.zeros((n, len(classes)))
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")
+        splits = list(cv.split(np.zeros(n), y))
+    for train, test in tqdm(splits, desc="cross-validating", unit="fold", disable=not progress):
+        est = clone(model)
+        est.fit(fm.matrix[train], y[train])
+        p = est.predict_proba(fm.matrix[test])
+        cols = [index[c] for c in est.classes_]
+        proba[np.ix_(test, cols)] = p
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    kinds = pd.Series(fm.kinds).value_counts().to_dict()
+    kinds_text = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+    return PredictedProbabilities(
+        item_ids=given.frame["item_id"].to_numpy(dtype=object),
+        classes=classes,
+        matrix=proba,
+        source="cross_validation",
+        description=(
+            f"{folds}-fold cross-validation of {type(model).__name__} on {fm.shape[1]} encoded features "
+            f"({kinds_text} column(s)), seed {seed}"
+        ),
+        params={"model": repr(model), "folds": folds, "seed": seed, "features": fm.to_dict(), "missing": 0},
+    )
+
+
+# -- Cleanlab on arrays --------------------------------------------------------------------------
+
+
+def _check_methods(rank_by: str, filter_by: str) -> None:
+    if rank_by not in RANK_METHODS:
+        raise BadInputError(f"--rank-by {rank_by!r} is not one of {', '.join(RANK_METHODS)}.")
+    if filter_by not in FILTER_METHODS:
+        raise BadInputError(f"--filter-by {filter_by!r} is not one of {', '.join(FILTER_METHODS)}.")
+
+
+def score_labels(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    rank_by: str = DEFAULT_RANK_BY,
+    filter_by: str = DEFAULT_FILTER_BY,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cleanlab on position-aligned arrays: ``(label_quality, is_label_issue, confident_joint)``.
+
+    ``labels`` are class indices 0..K-1, ``pred_probs`` an (N, K) array.
+    """
+    from cleanlab.count import compute_confident_joint
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    _check_methods(rank_by, filter_by)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Cleanlab warns about rare classes; the counts are in the result
+        quality = get_label_quality_scores(labels, pred_probs, method=rank_by)
+        cj = compute_confident_joint(labels, pred_probs, calibrate=True)
+        kwargs = {} if filter_by == "confident_learning" else {"confident_joint": cj}
+        flags = find_label_issues(labels, pred_probs, filter_by=filter_by, n_jobs=1, **kwargs)
+    return np.asarray(quality, dtype=float), np.asarray(flags, dtype=bool), cj
+
+
+# -- the result -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelQuality:
+    """Label errors and label health for one store, keyed by ``item_id``.
+
+    ``issues``: a row per scored item, ordered by ``rank`` (1 = most likely
+    wrong). ``classes``: a row per class with the estimated noise rate.
+    ``confused_pairs``: class pairs by estimated overlap. ``confusion``:
+    given-vs-suggested counts. ``slices``: issue rates per source, split,
+    guideline version and annotator (when those columns exist).
+    ``counts`` and ``params`` say what was scored, what was skipped and how.
+    """
+
+    issues: pd.DataFrame
+    classes: pd.DataFrame
+    confused_pairs: pd.DataFrame
+    confusion: pd.DataFrame
+    slices: dict[str, pd.DataFrame]
+    health_score: float
+    counts: dict
+    params: dict
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ranked issue table: ``item_id, given_label, suggested_label, label_quality, is_label_issue, rank``."""
+        return self.issues[list(OUTPUT_COLUMNS)].copy()
+
+    def to_dict(self, *, top: int = 10) -> dict:
+        """A JSON-safe summary with the parameters used (not the full issue table)."""
+
+        def records(frame: pd.DataFrame) -> list[dict]:
+            return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+        return {
+            "health_score": _json_value(self.health_score),
+            "counts": {k: _json_value(v) for k, v in self.counts.items()},
+            "params": self.params,
+            "classes": records(self.classes),
+            "confused_pairs": records(self.confused_pairs.head(top)),
+            "top_issues": records(self.to_frame().head(top)),
+            "slices": {k: records(v) for k, v in self.slices.items()},
+        }
+
+    def summary_lines(self) -> list[str]:
+        c, p = self.counts, self.params
+        lines = [
+            f"Predicted probabilities: {p['probabilities']}.",
+            f"Given labels: {p['consensus']} ({c['labeled_items']:,} labeled items of {c['items']:,}; "
+            f"{c['skipped_unlabeled']:,} unlabeled skipped"
+            + (f"; {c['skipped_no_prediction']:,} without a prediction skipped" if c["skipped_no_prediction"] else "")
+            + ").",
+            f"Label health score {self.health_score:.3f}: {c['label_issues']:,} of {c['scored_items']:,} scored items "
+            f"flagged ({c['label_issues'] / max(c['scored_items'], 1):.1%}); "
+            f"ranked by {p['rank_by']}, flagged by {p['filter_by']}.",
+        ]
+        worst = self.classes.sort_values("noise_rate", ascending=False).head(3)
+        if len(worst):
+            lines.append(
+                "Noisiest classes: "
+                + ", ".join(f"{r['class']} ({r['noise_rate']:.1%})" for _, r in worst.iterrows())
+                + "."
+            )
+        if len(self.confused_pairs):
+            lines.append(
+                "Most confused pairs: "
+                + ", ".join(
+                    f"{r['class_a']}/{r['class_b']} ({int(r['items'])})"
+                    for _, r in self.confused_pairs.head(3).iterrows()
+                )
+                + "."
+            )
+        return lines
+
+
+def _json_value(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def compute_label_quality(
+    store: Store,
+    *,
+    consensus: pd.DataFrame | None = None,
+    consensus_method: str | None = None,
+    source: str = "auto",
+    model_version: str | None = None,
+    model=None,
+    folds: int = DEFAULT_FOLDS,
+    rank_by: str = DEFAULT_RANK_BY,
+    filter_by: str = DEFAULT_FILTER_BY,
+    seed: int = 0,
+    until: datetime | None = None,
+    slices: bool = True,
+    progress: bool = False,
+) -> LabelQuality:
+    """Find likely label errors and summarise label health.
+
+    Parameters
+    ----------
+    store : Store
+    consensus, consensus_method, until
+        See :func:`given_labels`.
+    source, model_version, model, folds, seed
+        See :func:`predicted_probabilities`.
+    rank_by : {"normalized_margin", "self_confidence", "confidence_weighted_entropy"}
+        Cleanlab's label quality score used for ``label_quality`` and ``rank``.
+    filter_by : str
+        Cleanlab's ``find_label_issues`` filter deciding ``is_label_issue``
+        (default ``confident_learning``; Cleanlab's own default is
+        ``prune_by_noise_rate``).
+    slices : bool
+        Compute issue rates per source, split, guideline version and annotator.
+
+    Raises
+    ------
+    BadInputError
+        See :func:`predicted_probabilities`; also an unknown ``rank_by`` or
+        ``filter_by``. Nothing is written.
+    """
+    from cleanlab.dataset import find_overlapping_classes, overall_label_health_score, rank_classes_by_label_quality
+
+    _check_methods(rank_by, filter_by)
+    given = given_labels(store, consensus=consensus, consensus_method=consensus_method, until=until)
+    if given.frame.empty:
+        raise BadInputError(
+            "annotations: no item has a label yet, so there is nothing to check. Ingest annotations first."
+        )
+    probs = predicted_probabilities(
+        store, given, source=source, model_version=model_version, model=model, folds=folds, seed=seed, progress=progress
+    )
+    labels_by_id = given.frame.set_index("item_id")["given_label"]
+    given_str = labels_by_id.reindex(probs.item_ids).to_numpy(dtype=object)
+    index = {c: j for j, c in enumerate(probs.classes)}
+    y = np.fromiter((index[c] for c in given_str), dtype=np.int64, count=len(given_str))
+    if len(np.unique(y)) < 2:
+        raise BadInputError(
+            "annotations: the items with predictions hold a single given class; need at least two classes."
+        )
+    quality, flags, cj = score_labels(y, probs.matrix, rank_by=rank_by, filter_by=filter_by)
+    class_arr = np.asarray(probs.classes, dtype=object)
+    suggested = class_arr[probs.matrix.argmax(axis=1)]
+    order = np.lexsort((probs.item_ids.astype(str), quality))
+    issues = pd.DataFrame(
+        {
+            "item_id": probs.item_ids[order],
+            "given_label": given_str[order],
+            "suggested_label": suggested[order],
+            "label_quality": quality[order],
+            "is_label_issue": flags[order],
+            "rank": np.arange(1, len(order) + 1, dtype=np.int64),
+        }
+    )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ranked = rank_classes_by_label_quality(y, probs.matrix, confident_joint=cj)
+        overlap = find_overlapping_classes(y, probs.matrix, confident_joint=cj)
+        health = float(overall_label_health_score(y, probs.matrix, confident_joint=cj, verbose=False))
+    class_counts = np.bincount(y, minlength=len(probs.classes))
+    flagged_counts = np.bincount(y[flags], minlength=len(probs.classes))
+    classes = pd.DataFrame(
+        {
+            "class": class_arr[ranked["Class Index"].to_numpy()],
+            "items": class_counts[ranked["Class Index"].to_numpy()],
+            "flagged": flagged_counts[ranked["Class Index"].to_numpy()],
+            "estimated_issues": ranked["Label Issues"].to_numpy(),
+            "noise_rate": ranked["Label Noise"].to_numpy(dtype=float),
+            "inverse_noise_rate": ranked["Inverse Label Noise"].to_numpy(dtype=float),
+            "class_quality": ranked["Label Quality Score"].to_numpy(dtype=float),
+        }
+    ).sort_values(["noise_rate", "class"], ascending=[False, True], ignore_index=True)
+    pairs = pd.DataFrame(
+        {
+            "class_a": class_arr[overlap["Class Index A"].to_numpy(dtype=int)],
+            "class_b": class_arr[overlap["Class Index B"].to_numpy(dtype=int)],
+            "items": overlap["Num Overlapping Examples"].to_numpy(dtype=int),
+            "joint_probability": overlap["Joint Probability"].to_numpy(dtype=float),
+        }
+    )
+    pairs = pairs[pairs["items"] > 0].reset_index(drop=True)
+    confusion = issues.groupby(["given_label", "suggested_label"], sort=True).size().rename("items").reset_index()
+
+    slice_frames = _slices(store, issues, until=until) if slices else {}
+    counts = {
+        "items": given.n_items,
+        "labeled_items": len(given.frame),
+        "scored_items": len(issues),
+        "skipped_unlabeled": given.n_unlabeled,
+        "skipped_no_prediction": int(probs.params.get("missing", 0)),
+        "label_issues": int(flags.sum()),
+        "classes": len(probs.classes),
+    }
+    params = {
+        "consensus": given.consensus,
+        "probabilities": probs.description,
+        "probability_source": probs.source,
+        "probability_params": {k: v for k, v in probs.params.items() if k != "missing"},
+        "rank_by": rank_by,
+        "filter_by": filter_by,
+        "seed": seed,
+        "until": until.isoformat() if until is not None else None,
+        "classes": list(probs.classes),
+    }
+    return LabelQuality(
+        issues=issues,
+        classes=classes,
+        confused_pairs=pairs,
+        confusion=confusion,
+        slices=slice_frames,
+        health_score=health,
+        counts=counts,
+        params=params,
+    )
+
+
+def _slices(store: Store, issues: pd.DataFrame, *, until: datetime | None) -> dict[str, pd.DataFrame]:
+    """Issue rates per item attribute (source, split) and per annotation attribute (guideline version, annotator).
+
+    Item-level slices count items; annotation-level slices count the items each
+    annotator (or guideline version) labeled, plus the share of their
+    annotations that differ from the suggested label.
+    """
+    scored = ibis.memtable(issues[["item_id", "suggested_label", "label_quality", "is_label_issue"]])
+    out: dict[str, pd.DataFrame] = {}
+    items = store.data("items")
+    for col in ("source", "split"):
+        if col not in items.columns:
+            continue
+        j = scored.join(items.select("item_id", col), "item_id")
+        frame = (
+            j.group_by(col)
+            .aggregate(
+                items=j.count(),
+                label_issues=j.is_label_issue.cast("int64").sum(),
+                mean_label_quality=j.label_quality.mean(),
+            )
+            .execute()
+        )
+        out[col] = _finish_slice(frame, col)
+    ann = store.data("annotations")
+    if until is not None and "created_at" in ann.columns:
+        ann = ann.filter(ann.created_at < ibis.literal(until))
+    for col in ("guideline_version", "annotator_id"):
+        if col not in ann.columns:
+            continue
+        j = ann.select("item_id", col, "label").join(scored, "item_id")
+        per = j.group_by([col, "item_id"]).aggregate(
+            n=j.count(),
+            disagree=(j.label != j.suggested_label).cast("int64").sum(),
+            issue=j.is_label_issue.cast("int64").max(),
+            quality=j.label_quality.max(),
+        )
+        frame = (
+            per.group_by(col)
+            .aggregate(
+                items=per.count(),
+                annotations=per.n.sum(),
+                label_issues=per.issue.sum(),
+                mean_label_quality=per.quality.mean(),
+                disagree=per.disagree.sum(),
+            )
+            .execute()
+        )
+        frame["disagreement_with_suggested"] = frame["disagree"] / frame["annotations"].clip(lower=1)
+        out["annotator" if col == "annotator_id" else col] = _finish_slice(frame.drop(columns="disagree"), col)
+    return out
+
+
+def _finish_slice(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+    frame = frame.rename(columns={col: "slice"})
+    frame["slice"] = frame["slice"].fillna("(none)").astype(str)
+    frame.insert(0, "attribute", "annotator" if col == "annotator_id" else col)
+    frame["issue_rate"] = frame["label_issues"] / frame["items"].clip(lower=1)
+    for c in ("items", "label_issues", "annotations"):
+        if c in frame:
+            frame[c] = frame[c].astype(int)
+    return frame.sort_values(["issue_rate", "slice"], ascending=[False, True], ignore_index=True)
+
+
+# -- context for browsing -------------------------------------------------------------------------
+
+
+def item_context(store: Store, item_ids=None) -> pd.DataFrame:
+    """Per-item attributes to filter and inspect issues by.
+
+    One row per item: ``item_id``, ``source``/``split`` when present, ``week``
+    (ISO week of the item's first annotation), ``annotators`` and
+    ``guideline_versions`` (comma-separated, sorted) and ``labels`` (every
+    label given, ``annotator:label``).
+    """
+    ann = store.data("annotations")
+    if item_ids is not None:
+        ann = ann.filter(ann.item_id.isin(list(item_ids)))
+    cols = ["item_id", "annotator_id", "label"] + [c for c in ("created_at", "guideline_version") if c in ann.columns]
+    frame = ann.select(*cols).execute()
+    g = frame.groupby("item_id", sort=True)
+    out = pd.DataFrame({"annotators": g["annotator_id"].agg(lambda s: ",".join(sorted(set(s))))})
+    out["labels"] = g.apply(
+        lambda d: ", ".join(f"{a}:{lab}" for a, lab in zip(d["annotator_id"], d["label"], strict=True)),
+        include_groups=False,
+    )
+    if "guideline_version" in frame:
+        out["guideline_versions"] = g["guideline_version"].agg(
+            lambda s: ",".join(sorted({str(v) for v in s if v is not None}))
+        )
+    if "created_at" in frame:
+        from .overview import Week
+
+        first = g["created_at"].min()
+        out["week"] = first.map(lambda ts: str(Week.of(ts)) if pd.notna(ts) else None)
+    out = out.reset_index()
+    items = store.data("items")
+    item_cols = [c for c in ("source", "split") if c in items.columns]
+    if item_cols:
+        it = items.select("item_id", *item_cols)
+        if item_ids is not None:
+            it = it.filter(it.item_id.isin(list(item_ids)))
+        out = out.merge(it.execute(), on="item_id", how="left")
+    return out
+
+
+def filter_issues(
+    result: LabelQuality,
+    context: pd.DataFrame,
+    *,
+    classes: list[str] | None = None,
+    annotators: list[str] | None = None,
+    sources: list[str] | None = None,
+    guideline_versions: list[str] | None = None,
+    weeks: list[str] | None = None,
+    only_flagged: bool = False,
+) -> pd.DataFrame:
+    """The ranked issue table joined with ``context`` and narrowed by the filters (``None`` = no filter).
+
+    A class filter matches the given or the suggested label; annotator and
+    guideline filters match an item when any of its annotations does.
+    """
+    frame = result.to_frame().merge(context, on="item_id", how="left")
+    keep = np.ones(len(frame), dtype=bool)
+    if classes:
+        keep &= (frame["given_label"].isin(classes) | frame["suggested_label"].isin(classes)).to_numpy()
+    if sources and "source" in frame:
+        keep &= frame["source"].isin(sources).to_numpy()
+    if weeks and "week" in frame:
+        keep &= frame["week"].isin(weeks).to_numpy()
+    for col, wanted in (("annotators", annotators), ("guideline_versions", guideline_versions)):
+        if wanted and col in frame:
+            sets = frame[col].fillna("").str.split(",")
+            keep &= sets.map(lambda s, w=set(wanted): bool(w.intersection(s))).to_numpy()
+    if only_flagged:
+        keep &= frame["is_label_issue"].to_numpy()
+    return frame[keep].reset_index(drop=True)
+
+
+# -- charts -------------------------------------------------------------------------------------
+
+
+def class_health_chart(result: LabelQuality) -> alt.Chart:
+    """Estimated noise rate per class (share of the class's given labels estimated wrong)."""
+    data = result.classes[["class", "items", "flagged", "noise_rate"]]
+    return (
+        alt.Chart(data, title="Estimated label noise per class")
+        .mark_bar()
+        .encode(
+            y=alt.Y("class:N", sort="-x", title="given class"),
+            x=alt.X("noise_rate:Q", axis=alt.Axis(format="%"), title="estimated noise rate"),
+            tooltip=["class", "items", "flagged", alt.Tooltip("noise_rate:Q", format=".1%")],
+        )
+        .properties(width=WIDTH)
+    )
+
+
+def confusion_chart(result: LabelQuality) -> alt.Chart:
+    """Heatmap of given versus suggested label (a cell per class pair, item counts)."""
+    data = result.confusion.copy()
+    data["agrees"] = data["given_label"] == data["suggested_label"]
+    classes = list(result.params["classes"])
+    base = alt.Chart(data, title="Given versus suggested label").encode(
+        x=alt.X("suggested_label:N", sort=classes, title="suggested label"),
+        y=alt.Y("given_label:N", sort=classes, title="given label"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("items:Q", scale=alt.Scale(type="log", scheme="blues"), title="items"),
+        tooltip=["given_label", "suggested_label", "items"],
+    )
+    text = base.mark_text(fontSize=9).encode(
+        text="items:Q", color=alt.condition("datum.agrees", alt.value("white"), alt.value("black"))
+    )
+    return (cells + text).properties(width=WIDTH * 0.7, height=WIDTH * 0.7)
+
+
+def score_distribution_chart(result: LabelQuality, *, bins: int = 40) -> alt.Chart:
+    """Histogram of ``label_quality`` (pre-binned), flagged and unflagged items stacked."""
+    q = result.issues["label_quality"].to_numpy()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.searchsorted(edges, q, side="right") - 1, 0, bins - 1)
+    flags = result.issues["is_label_issue"].to_numpy()
+    rows = []
+    for flagged in (True, False):
+        counts = np.bincount(idx[flags == flagged], minlength=bins)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "bin_start": edges[:-1],
+                    "bin_end": edges[1:],
+                    "items": counts,
+                    "flag": "flagged as label issue" if flagged else "not flagged",
+                }
+            )
+        )
+    data = pd.concat(rows, ignore_index=True)
+    data = data[data["items"] > 0]
+    return (
+        alt.Chart(data, title=f"Label quality scores ({result.params['rank_by']})")
+        .mark_bar()
+        .encode(
+            x=alt.X("bin_start:Q", bin="binned", title="label quality (lower = more likely wrong)"),
+            x2="bin_end:Q",
+            y=alt.Y("items:Q", stack=True),
+            color=alt.Color("flag:N", title=None, scale=alt.Scale(range=["#d62728", "#9ecae1"])),
+            tooltip=["flag", "items", alt.Tooltip("bin_start:Q", format=".3f"), alt.Tooltip("bin_end:Q", format=".3f")],
+        )
+        .properties(width=WIDTH)
+    )
+
+
+def slice_chart(result: LabelQuality, attribute: str) -> alt.Chart:
+    """Issue rate per value of one slice attribute (``source``, ``split``, ``guideline_version``, ``annotator``)."""
+    data = result.slices[attribute]
+    return (
+        alt.Chart(data, title=f"Label issue rate by {attribute}")
+        .mark_bar()
+        .encode(
+            y=alt.Y("slice:N", sort="-x", title=attribute),
+            x=alt.X("issue_rate:Q", axis=alt.Axis(format="%"), title="share of items flagged"),
+            tooltip=["slice", "items", "label_issues", alt.Tooltip("issue_rate:Q", format=".1%")],
+        )
+        .properties(width=WIDTH / 2)
+    )
