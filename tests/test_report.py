@@ -1,0 +1,121 @@
+"""The weekly report: files, values in its CSVs, section plug-ins, offline rendering in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.report import Section, SectionResult, build_report, discover_sections
+
+from .browser import browser_page
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def report(demo_store_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = runner.invoke(app, ["--store", str(demo_store_path), "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_report_writes_page_tables_and_summary(report, demo_dir):
+    out, output = report
+    folder = out / "2026-W47"
+    index = folder / "index.html"
+    assert str(index.resolve()) in output.replace("\n", "")
+    page = index.read_text()
+    # Self-contained: no external scripts, styles or images.
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    assert "window.vegaEmbed" in page
+    overview = page[page.index("id='section-overview'"):]
+    overview = overview[: overview.index("</section>")]
+    assert overview.count("<div class='chart'") == 6
+    ann = pd.read_parquet(demo_dir / "annotations.parquet")
+    weekly = pd.read_csv(folder / "overview_weekly.csv")
+    assert weekly["annotations"].sum() == len(ann)
+    coverage = pd.read_csv(folder / "overview_coverage.csv")
+    assert coverage.set_index("class")["annotations"].to_dict() == ann.label.value_counts().to_dict()
+    summary = json.loads((folder / "report.json").read_text())
+    assert summary["week"] == "2026-W47"
+    assert summary["sections"]["overview"]["kpis"]["annotations"] == len(ann)
+    assert summary["errors"] == {}
+
+
+def test_report_for_a_given_week_only_counts_up_to_it(demo_store_path, tmp_path):
+    result = runner.invoke(app, ["--store", str(demo_store_path), "report", "--week", "2026-W43", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    weekly = pd.read_csv(tmp_path / "2026-W43" / "overview_weekly.csv")
+    assert weekly["week"].tolist() == ["2026-W40", "2026-W41", "2026-W42", "2026-W43"]
+
+
+@pytest.mark.parametrize(
+    "week,message",
+    [("2026-46", "YYYY-Www"), ("2027-W10", "outside the data"), ("2026-W60", "no ISO week")],
+)
+def test_bad_week_exits_2(demo_store_path, tmp_path, week, message):
+    result = runner.invoke(app, ["--store", str(demo_store_path), "report", "--week", week, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_sections_are_discovered_and_ordered():
+    sections = discover_sections()
+    keys = [s.key for s in sections]
+    assert keys[0] == "overview"
+    assert [s.order for s in sections] == sorted(s.order for s in sections)
+
+
+def test_a_failing_section_does_not_hide_the_others(demo_store, tmp_path):
+    def broken(store, week):
+        raise RuntimeError("capability exploded")
+
+    def extra(store, week):
+        return SectionResult(summary=["hello from a plug-in"], tables={"t": pd.DataFrame({"a": [1, 2]})}, show=["t"])
+
+    sections = [
+        *discover_sections()[:1],
+        Section("broken", "Broken", 50, broken),
+        Section("extra", "Extra", 60, extra),
+        Section("skip", "Not applicable", 70, lambda store, week: None),
+    ]
+    result = build_report(demo_store, out=tmp_path, sections=sections)
+    assert result.errors == {"broken": "RuntimeError: capability exploded"}
+    assert result.sections == ["overview", "extra"]
+    assert result.skipped == ["skip"]
+    page = result.path.read_text()
+    assert "capability exploded" in page and "hello from a plug-in" in page
+    assert pd.read_csv(tmp_path / result.week / "extra_t.csv")["a"].tolist() == [1, 2]
+    with pytest.raises(RuntimeError):
+        build_report(demo_store, out=tmp_path, sections=sections, strict=True)
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_a_real_browser(report):
+    out, _ = report
+    index = out / "2026-W47" / "index.html"
+    with browser_page() as (page, errors):
+        requests: list[str] = []
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_())
+                   if route.request.url.startswith("file://") else (requests.append(route.request.url), route.abort()))
+        page.goto(index.as_uri())
+        page.wait_for_function(
+            "document.querySelectorAll('#section-overview .chart svg').length === 6"
+            " && document.querySelectorAll('.chart svg').length === document.querySelectorAll('.chart').length",
+            timeout=60_000,
+        )
+        marks = page.evaluate("document.querySelectorAll('.chart svg .mark-rect path, .chart svg path').length")
+        title = page.title()
+        page.screenshot(path=str(out / "report.png"), full_page=True)
+    assert title == "Data health 2026-W47"
+    assert marks > 50  # bars, lines and heatmap cells were drawn
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert errors == []
