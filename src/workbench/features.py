@@ -83,7 +83,9 @@ class FeatureMatrix:
         return {
             "n_items": int(self.matrix.shape[0]),
             "n_features": int(self.matrix.shape[1]),
-            "kinds": dict(self.kinds),
+            "numeric_columns": sum(1 for k in self.kinds.values() if k == "numeric"),
+            "categorical_columns": [c for c, k in self.kinds.items() if k == "categorical"],
+            "text_columns": [c for c, k in self.kinds.items() if k == "text"],
             "params": dict(self.params),
         }
 

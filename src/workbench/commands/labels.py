@@ -1,0 +1,132 @@
+"""``workbench labels`` (ranked likely label errors) and ``workbench dataset-issues`` (Datalab checks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+OUT_SUFFIXES = (".csv", ".parquet")
+
+
+def _check_out(path: Path) -> None:
+    from ..errors import BadInputError
+
+    if path.suffix.lower() not in OUT_SUFFIXES:
+        raise BadInputError(f"--out {path}: the file name must end in .csv or .parquet (it sets the format).")
+    if not path.parent.exists():
+        raise BadInputError(f"--out {path}: folder {path.parent} does not exist; create it first.")
+
+
+def _write(frame, path: Path) -> None:
+    """Write via a temporary file and rename, so a failure leaves no partial file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("labels")
+    def labels_command(
+        out: Annotated[Path, typer.Option("--out", help="Output file, .csv or .parquet: one row per scored item.")],
+        rank_by: Annotated[
+            str,
+            typer.Option(
+                "--rank-by",
+                help="Label quality score: normalized_margin (default), self_confidence, confidence_weighted_entropy.",
+            ),
+        ] = "normalized_margin",
+        filter_by: Annotated[
+            str,
+            typer.Option(
+                "--filter-by",
+                help="Cleanlab filter deciding is_label_issue: confident_learning (default), prune_by_noise_rate, "
+                "prune_by_class, both, predicted_neq_given, low_normalized_margin, low_self_confidence.",
+            ),
+        ] = "confident_learning",
+        source: Annotated[
+            str,
+            typer.Option(
+                "--probabilities",
+                help="auto (predictions table if present, else cross-validation), predictions, cross_validation.",
+            ),
+        ] = "auto",
+        model_version: Annotated[
+            str | None, typer.Option("--model-version", help="Which stored model_version (default: latest ingested).")
+        ] = None,
+        folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds (without predictions).")] = 5,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-validation split and model.")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Rank items by how likely their label is wrong (Cleanlab), with class-level label health.
+
+        Writes OUT with item_id, given_label, suggested_label, label_quality
+        (0 to 1, lower = more likely wrong), is_label_issue and rank (1 = most
+        likely wrong), ordered by rank. Items without annotations are skipped
+        and counted. On bad input nothing is written (exit status 2).
+        """
+        from ..cli import err, handled, open_store
+        from ..cli import out as console
+        from ..labels import compute_label_quality
+
+        with handled():
+            _check_out(out)
+            with open_store(read_only=True) as store:
+                result = compute_label_quality(
+                    store,
+                    source=source,
+                    model_version=model_version,
+                    folds=folds,
+                    rank_by=rank_by,
+                    filter_by=filter_by,
+                    seed=seed,
+                    slices=as_json,
+                    progress=True,
+                )
+            _write(result.to_frame(), out)
+        if as_json:
+            data = result.to_dict()
+            data["out"] = str(out)
+            typer.echo(json.dumps(data, indent=1, default=str))
+            return
+        for line in result.summary_lines():
+            console.print(line, highlight=False)
+        err.print(f"wrote {len(result.issues):,} rows to {out}", highlight=False)
+
+    @app.command("dataset-issues")
+    def dataset_issues_command(
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Optional .csv or .parquet: per-item issue flags and scores.")
+        ] = None,
+        max_items: Annotated[
+            int, typer.Option("--max-items", help="Above this many items, check a random sample of this size.")
+        ] = 100_000,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Outliers, near-duplicates, train/eval leakage, class imbalance and null features (Cleanlab Datalab)."""
+        from ..cli import err, handled, open_store
+        from ..cli import out as console
+        from ..dataset_issues import find_dataset_issues
+
+        with handled():
+            if out is not None:
+                _check_out(out)
+            with open_store(read_only=True) as store, err.status("running Datalab"):
+                result = find_dataset_issues(store, max_items=max_items, seed=seed)
+            if out is not None:
+                _write(result.items, out)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
+            return
+        for line in result.summary_lines():
+            console.print(line, highlight=False)
