@@ -505,8 +505,12 @@ def per_class_chart(agreement: Agreement):
         .encode(
             x=alt.X("specific_agreement:Q", title="specific agreement", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("class:N", sort="x", title=None),
-            tooltip=["class", "annotations", alt.Tooltip("specific_agreement:Q", format=".3f"),
-                     alt.Tooltip("alpha_vs_rest:Q", format=".3f")],
+            tooltip=[
+                "class",
+                "annotations",
+                alt.Tooltip("specific_agreement:Q", format=".3f"),
+                alt.Tooltip("alpha_vs_rest:Q", format=".3f"),
+            ],
         )
         .properties(title="Agreement per class", width=420, height=alt.Step(18))
     )

@@ -1,0 +1,103 @@
+"""``workbench annotators``: consensus labels, annotator quality, agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("annotators")
+    def annotators(
+        out_dir: Annotated[
+            Path, typer.Option("--out", help="Folder for consensus.csv, annotators.csv, agreement.json.")
+        ],
+        method: Annotated[
+            str,
+            typer.Option(
+                "--method",
+                help="Consensus method: auto (by gold accuracy with >= 30 annotated gold items, else a documented "
+                "rule), mv (majority vote), ds (Dawid-Skene), crowdlab (needs predictions).",
+            ),
+        ] = "auto",
+        gold_threshold: Annotated[
+            float | None,
+            typer.Option("--gold-threshold", help="Flag annotators whose gold accuracy is below this (default 0.75)."),
+        ] = None,
+        min_gold_labels: Annotated[
+            int | None,
+            typer.Option(
+                "--min-gold-labels", help="Gold labels an annotator needs before the gold flag applies (default 20)."
+            ),
+        ] = None,
+    ) -> None:
+        """Consensus labels, per-annotator quality and calibration on gold, drift, and agreement statistics.
+
+        Writes OUT/consensus.csv (item_id, consensus_label, consensus_quality,
+        n_annotations, agreement, method), OUT/annotators.csv (annotator_id, kind,
+        n_labels, quality, agreement_with_consensus, gold_accuracy, gold_ci_low,
+        gold_ci_high, flagged, flag_reason), OUT/annotator_drift.csv and
+        OUT/agreement.json.
+        """
+        import json
+
+        from ..agreement import compute_agreement_from_set, read_annotations
+        from ..annotators import (
+            ANNOTATOR_COLUMNS,
+            CONSENSUS_COLUMNS,
+            METHOD_CHOICES,
+            annotator_report_from,
+            consensus_from_annotations,
+            read_gold,
+            read_predictions,
+        )
+        from ..cli import err, handled, open_store, out
+        from ..config import load_config
+        from ..errors import BadInputError
+
+        with handled():
+            if method not in METHOD_CHOICES:
+                raise BadInputError(f"--method {method!r} is not known; choose one of {', '.join(METHOD_CHOICES)}.")
+            cfg = load_config().get("annotators", {})
+            with open_store(read_only=True) as store, err.status("computing consensus and annotator quality"):
+                annotations = read_annotations(store)
+                predictions = read_predictions(store, annotations.classes)
+                gold = read_gold(store)
+                consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold)
+                report = annotator_report_from(
+                    annotations,
+                    consensus,
+                    gold=gold,
+                    kinds=cfg.get("kinds"),
+                    gold_threshold=float(
+                        gold_threshold if gold_threshold is not None else cfg.get("gold_threshold", 0.75)
+                    ),
+                    min_gold_labels=int(
+                        min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", 20)
+                    ),
+                )
+                agreement = compute_agreement_from_set(annotations)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            consensus.to_frame()[CONSENSUS_COLUMNS].to_csv(out_dir / "consensus.csv", index=False)
+            report.annotators[ANNOTATOR_COLUMNS].to_csv(out_dir / "annotators.csv", index=False)
+            report.drift.to_csv(out_dir / "annotator_drift.csv", index=False)
+            payload = agreement.to_dict() | {"consensus": consensus.to_dict()}
+            (out_dir / "agreement.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+
+        o = agreement.overall
+        out.print(f"consensus    {consensus.method} for {len(consensus.frame):,} items: {consensus.reason}")
+        for note in report.notes:
+            out.print(f"note         {note}")
+        if o["percent_agreement"] is not None:
+            out.print(
+                f"agreement    {o['percent_agreement']:.1%} of annotator pairs agree; Krippendorff alpha "
+                f"{o['krippendorff_alpha']:.3f}, Gwet AC1 {o['gwet_ac1']:.3f} over {o['items']:,} items with 2+ "
+                f"annotations ({o['single_annotation_items']:,} single-annotation items excluded)"
+            )
+        flagged = report.flagged()
+        out.print(f"annotators   {len(report.annotators)}, flagged {len(flagged)}")
+        for r in flagged.itertuples():
+            out.print(f"  {r.annotator_id}: {r.flag_reason}")
+        out.print(f"written to   {out_dir.resolve()}")

@@ -1,0 +1,107 @@
+"""Report section: agreement with its trend, consensus, flagged annotators, gold accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..agreement import compute_agreement_from_set, per_class_chart, read_annotations
+from ..annotators import (
+    ANNOTATOR_COLUMNS,
+    annotator_report_from,
+    consensus_from_annotations,
+    read_gold,
+    read_predictions,
+)
+from ..overview import Week
+from ..report import Section, SectionResult
+from ..store import Store
+
+
+def build(store: Store, week: Week) -> SectionResult | None:
+    if not store.has("annotations"):
+        return None
+    annotations = read_annotations(store)
+    if "created_at" in annotations.frame.columns:
+        end = week.end
+        kept = annotations.frame[annotations.frame["created_at"] < end]
+        if kept.empty:
+            return None
+        annotations = type(annotations)(
+            frame=kept.reset_index(drop=True),
+            classes=annotations.classes,
+            duplicates_dropped=annotations.duplicates_dropped,
+            unknown_labels_dropped=annotations.unknown_labels_dropped,
+            unknown_label_examples=annotations.unknown_label_examples,
+            notes=annotations.notes,
+        )
+    predictions = read_predictions(store, annotations.classes)
+    gold = read_gold(store)
+    consensus = consensus_from_annotations(annotations, predictions=predictions, gold=gold)
+    report = annotator_report_from(annotations, consensus, gold=gold)
+    agreement = compute_agreement_from_set(annotations)
+    o = agreement.overall
+    summary = []
+    if o["percent_agreement"] is not None:
+        summary.append(
+            f"Annotators agree on {o['percent_agreement']:.1%} of label pairs; Krippendorff's alpha "
+            f"{o['krippendorff_alpha']:.3f} and Gwet's AC1 {o['gwet_ac1']:.3f} (chance-corrected), over "
+            f"{o['items']:,} items with two or more annotations."
+        )
+    weekly = agreement.per_week
+    this = weekly[weekly["week"] == str(week)] if len(weekly) else weekly
+    prev = weekly[weekly["week"] < str(week)].tail(1) if len(weekly) else weekly
+    if len(this) and len(prev) and this["percent_agreement"].notna().all() and prev["percent_agreement"].notna().all():
+        a, b = this.iloc[0], prev.iloc[0]
+        d_pa = a["percent_agreement"] - b["percent_agreement"]
+        d_alpha = a["krippendorff_alpha"] - b["krippendorff_alpha"]
+        summary.append(
+            f"This week: {a['percent_agreement']:.1%} agreement, alpha {a['krippendorff_alpha']:.3f} "
+            f"({d_pa * 100:+.1f} points and {d_alpha:+.3f} against {b['week']})."
+        )
+    worst = agreement.per_class.sort_values("specific_agreement").head(2)
+    if len(worst):
+        summary.append(
+            "Least agreed classes: "
+            + ", ".join(f"{r['class']} ({r['specific_agreement']:.1%})" for _, r in worst.iterrows())
+            + "."
+        )
+    summary.append(f"Consensus: {consensus.method} ({consensus.reason}).")
+    flagged = report.flagged()
+    if len(flagged):
+        for r in flagged.itertuples():
+            summary.append(f"Flagged {r.annotator_id}: {r.flag_reason}.")
+    else:
+        summary.append("No annotator is flagged.")
+    gold_rows = report.annotators[report.annotators["gold_labels"] > 0]
+    if len(gold_rows):
+        acc = np.average(gold_rows["gold_accuracy"], weights=gold_rows["gold_labels"])
+        summary.append(
+            f"Gold accuracy over {int(gold_rows['gold_labels'].sum()):,} gold labels: {acc:.1%} "
+            f"(per annotator {gold_rows['gold_accuracy'].min():.1%} to {gold_rows['gold_accuracy'].max():.1%})."
+        )
+    kpis = {
+        "percent_agreement": o["percent_agreement"],
+        "krippendorff_alpha": o["krippendorff_alpha"],
+        "gwet_ac1": o["gwet_ac1"],
+        "consensus_method": consensus.method,
+        "flagged_annotators": int(len(flagged)),
+    }
+    charts = [agreement.trend_chart(), per_class_chart(agreement), report.quality_chart()]
+    if len(report.drift):
+        charts.append(report.drift_chart())
+    return SectionResult(
+        summary=summary,
+        kpis=kpis,
+        charts=charts,
+        tables={
+            "annotators": report.annotators[[*ANNOTATOR_COLUMNS, "gold_labels"]],
+            "agreement_weekly": agreement.per_week,
+            "agreement_per_class": agreement.per_class,
+            "drift": report.drift,
+        },
+        show=["annotators", "agreement_weekly"],
+        notes=list(dict.fromkeys([*agreement.notes, *report.notes])),
+    )
+
+
+SECTION = Section(key="annotators", title="Annotators: agreement, consensus and quality", order=30, build=build)
