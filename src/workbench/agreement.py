@@ -58,8 +58,8 @@ class AnnotationSet:
     """The annotations a capability works on, cleaned, with what was dropped and why.
 
     ``frame`` has one row per (item, annotator): when an annotator labeled an
-    item more than once, the latest label (by ``created_at``; without
-    timestamps, the last row) is kept. Labels outside ``classes`` are dropped.
+    item more than once, the latest label (by ``created_at``) is kept; without
+    timestamps, or at equal timestamps, the alphabetically last label. Labels outside ``classes`` are dropped.
     """
 
     frame: pd.DataFrame
@@ -106,7 +106,8 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
     n_total = int(t.count().execute())
     if n_total == 0:
         raise BadInputError(f"Store {store.target}: table 'annotations' is empty. Ingest annotations first.")
-    order = [ibis.desc("created_at")] if "created_at" in cols else []
+    # Latest first; equal timestamps fall back to the label so the choice is deterministic.
+    order = ([ibis.desc("created_at")] if "created_at" in cols else []) + [ibis.desc("label")]
     ranked = t.mutate(_rank=ibis.row_number().over(group_by=["item_id", "annotator_id"], order_by=order))
     frame = ranked.filter(ranked._rank == 0).drop("_rank").execute()
     frame = frame.sort_values(["item_id", "annotator_id"], kind="stable").reset_index(drop=True)
