@@ -1,0 +1,235 @@
+"""Consensus methods, annotator quality, gold calibration and drift on the demo data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+from typer.testing import CliRunner
+
+from workbench.agreement import AnnotationSet, read_annotations
+from workbench.annotators import (
+    ANNOTATOR_COLUMNS,
+    CONSENSUS_COLUMNS,
+    annotator_kinds,
+    annotator_report_from,
+    compute_annotators,
+    consensus_from_annotations,
+    consensus_labels,
+    read_gold,
+    read_predictions,
+    wilson_interval,
+)
+from workbench.consensus import majority_vote
+from workbench.errors import BadInputError
+
+
+@pytest.fixture(scope="module")
+def inputs(demo_store_path):
+    from workbench.store import Store
+
+    with Store.open(demo_store_path, read_only=True) as store:
+        annotations = read_annotations(store)
+        return annotations, read_predictions(store, annotations.classes), read_gold(store)
+
+
+@pytest.fixture(scope="module")
+def report(demo_store_path):
+    from workbench.store import Store
+
+    with Store.open(demo_store_path, read_only=True) as store:
+        return compute_annotators(store)
+
+
+def _accuracy(consensus, truth) -> float:
+    frame = consensus.to_frame()
+    return float(np.mean(frame["consensus_label"].to_numpy() == frame["item_id"].map(truth["true_labels"]).to_numpy()))
+
+
+def test_consensus_beats_majority_vote_on_the_planted_truth(inputs, truth):
+    annotations, predictions, gold = inputs
+    mv = consensus_from_annotations(annotations, method="mv", predictions=predictions, gold=gold)
+    auto = consensus_from_annotations(annotations, predictions=predictions, gold=gold)
+    assert auto.method == "crowdlab"
+    assert _accuracy(auto, truth) > _accuracy(mv, truth) + 0.05
+    # The majority vote's wrong labels (truth.json) are mostly fixed.
+    wrong = set(truth["wrong_labels"])
+    fixed = auto.to_frame().set_index("item_id").loc[sorted(wrong), "consensus_label"]
+    assert np.mean(fixed.to_numpy() == fixed.index.map(truth["true_labels"]).to_numpy()) > 0.5
+
+
+def test_auto_picks_by_gold_accuracy_when_enough_gold(inputs):
+    annotations, predictions, gold = inputs
+    c = consensus_from_annotations(annotations, predictions=predictions, gold=gold)
+    assert set(c.gold_accuracy) == {"mv", "ds", "crowdlab"}
+    assert c.gold_accuracy[c.method] == max(c.gold_accuracy.values())
+    assert "120 annotated gold items" in c.reason and c.method in c.reason
+
+
+def test_auto_follows_the_rule_without_enough_gold(inputs):
+    annotations, predictions, gold = inputs
+    few = gold.iloc[:10]
+    c = consensus_from_annotations(annotations, predictions=predictions, gold=few)
+    assert c.method == "crowdlab" and "only 10 annotated gold item(s)" in c.reason and "model agrees" in c.reason
+    no_pred = consensus_from_annotations(annotations, predictions=None, gold=None)
+    assert no_pred.method == "ds"  # demo annotators give hundreds of labels each
+    assert "no gold items" in no_pred.reason and "median" in no_pred.reason
+    assert any("CROWDLAB was not considered" in n for n in no_pred.notes)
+    strict = consensus_from_annotations(annotations, predictions=None, gold=None, ds_min_labels=10_000)
+    assert strict.method == "mv"
+
+
+def test_crowdlab_without_predictions_is_a_clear_error(inputs):
+    annotations, _, _ = inputs
+    with pytest.raises(BadInputError, match="no 'predictions' table"):
+        consensus_from_annotations(annotations, method="crowdlab", predictions=None)
+    with pytest.raises(BadInputError, match="not a consensus method"):
+        consensus_from_annotations(annotations, method="vote")
+
+
+def test_mv_is_the_foundation_majority_vote(inputs):
+    annotations, predictions, _ = inputs
+    c = consensus_from_annotations(annotations, method="mv", predictions=predictions)
+    ref = majority_vote(annotations.frame).sort_values("item_id").reset_index(drop=True)
+    frame = c.to_frame()
+    assert frame["item_id"].tolist() == ref["item_id"].tolist()
+    assert frame["consensus_label"].tolist() == ref["consensus_label"].tolist()
+    np.testing.assert_allclose(frame["agreement"], ref["agreement"])
+    np.testing.assert_allclose(frame["consensus_quality"], ref["agreement"])
+
+
+def test_ds_is_crowdkit_dawid_skene(inputs):
+    from crowdkit.aggregation import DawidSkene
+
+    annotations, _, _ = inputs
+    c = consensus_from_annotations(annotations, method="ds")
+    df = annotations.frame.rename(columns={"annotator_id": "worker", "item_id": "task"})[["worker", "task", "label"]]
+    ref = DawidSkene(n_iter=100).fit_predict(df)
+    ours = c.label_of()
+    assert (ours.reindex(ref.index) == ref).mean() > 0.995  # same EM; tie order may differ on a handful
+
+
+def test_consensus_frame_contract(inputs):
+    annotations, predictions, gold = inputs
+    frame = consensus_from_annotations(annotations, predictions=predictions, gold=gold).to_frame()
+    assert list(frame.columns) == CONSENSUS_COLUMNS
+    assert frame["item_id"].is_unique
+    assert frame["n_annotations"].sum() == len(annotations.frame)
+    assert frame["agreement"].between(0, 1).all() and frame["consensus_quality"].between(0, 1).all()
+    assert set(frame["consensus_label"]) <= set(annotations.classes)
+
+
+def test_row_order_and_inputs(inputs):
+    annotations, predictions, gold = inputs
+    before = annotations.frame.copy()
+    a = consensus_from_annotations(annotations, predictions=predictions, gold=gold).to_frame()
+    shuffled = AnnotationSet(frame=annotations.frame.sample(frac=1.0, random_state=1), classes=annotations.classes)
+    b = consensus_from_annotations(shuffled, predictions=predictions, gold=gold).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(annotations.frame, before)
+
+
+def test_degrading_annotator_is_flagged_from_the_week_it_degrades(report, truth):
+    deg = truth["degrading_annotator"]
+    table = report.annotators.set_index("annotator_id")
+    assert table.loc[deg["annotator_id"], "flagged"]
+    assert table.loc[deg["annotator_id"], "declined_from_week"] == deg["from_week"]
+    assert "dropped" in table.loc[deg["annotator_id"], "flag_reason"]
+    declined = report.drift[report.drift["declined"]]
+    assert set(declined["annotator_id"]) == {deg["annotator_id"]}
+    weeks = declined["week"].tolist()
+    assert weeks == [w for w in truth["weeks"] if w >= deg["from_week"]]
+
+
+def test_annotator_table(report, inputs):
+    _, _, gold = inputs
+    t = report.annotators
+    assert list(t.columns[: len(ANNOTATOR_COLUMNS)]) == ANNOTATOR_COLUMNS
+    assert (t["kind"] == "human").all()
+    assert t["n_labels"].sum() == len(report.labels)
+    # Gold accuracy and its Wilson interval, checked against statsmodels for one annotator.
+    row = t.iloc[0]
+    own = report.labels[
+        (report.labels["annotator_id"] == row["annotator_id"]) & report.labels["item_id"].isin(gold.index)
+    ]
+    hits = int((own["label"] == own["item_id"].map(gold)).sum())
+    assert row["gold_accuracy"] == pytest.approx(hits / len(own))
+    lo, hi = proportion_confint(hits, len(own), method="wilson")
+    assert (row["gold_ci_low"], row["gold_ci_high"]) == pytest.approx((lo, hi))
+    # Flags: gold accuracy below the threshold with enough gold labels, or drift; never otherwise.
+    low_gold = (t["gold_labels"] >= 20) & (t["gold_accuracy"] < 0.75)
+    assert (t["flagged"] == (low_gold | t["declined_from_week"].notna())).all()
+
+
+def test_wilson_interval_matches_statsmodels():
+    lo, hi = wilson_interval(np.array([0, 7, 20]), np.array([10, 10, 20]))
+    for i, (s, n) in enumerate([(0, 10), (7, 10), (20, 20)]):
+        assert (lo[i], hi[i]) == pytest.approx(proportion_confint(s, n, method="wilson"))
+
+
+def test_gold_never_annotated_is_counted(inputs):
+    annotations, predictions, gold = inputs
+    extra = pd.concat([gold, pd.Series({"nobody-labeled-this": "one"})])
+    c = consensus_from_annotations(annotations, predictions=predictions, gold=extra)
+    assert any("1 gold item(s) were never annotated" in n for n in c.notes)
+
+
+def test_confusion_and_disagreements(report):
+    conf = report.confusion("a07")
+    assert conf["count"].sum() == (report.labels["annotator_id"] == "a07").sum()
+    dis = report.disagreements("a07")
+    assert (dis["label"] != dis["consensus_label"]).all()
+    assert len(dis) == conf.loc[conf["label"] != conf["consensus_label"], "count"].sum()
+    with pytest.raises(BadInputError):
+        report.confusion("nobody")
+
+
+def test_annotator_kinds():
+    assert annotator_kinds(["a01", "gpt-4o", "auto-7"], {"model": ["gpt-*", "auto-*"]}) == ["human", "model", "model"]
+
+
+def test_consensus_labels_store_api(demo_store):
+    c = consensus_labels(demo_store, method="mv")
+    assert c.method == "mv" and c.requested == "mv"
+    assert json.dumps(c.to_dict())
+
+
+def test_report_without_gold_has_no_gold_flags(inputs):
+    annotations, predictions, _ = inputs
+    c = consensus_from_annotations(annotations, predictions=predictions)
+    r = annotator_report_from(annotations, c, gold=None)
+    assert r.annotators["gold_accuracy"].isna().all()
+    assert any("No gold table" in n for n in r.notes)
+
+
+def test_cli_writes_the_three_files(demo_store_path, tmp_path):
+    from workbench.cli import app
+
+    out = tmp_path / "ann"
+    res = CliRunner().invoke(app, ["--store", str(demo_store_path), "annotators", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    consensus = pd.read_csv(out / "consensus.csv")
+    assert list(consensus.columns) == CONSENSUS_COLUMNS
+    annotators = pd.read_csv(out / "annotators.csv")
+    assert list(annotators.columns) == ANNOTATOR_COLUMNS
+    assert annotators.loc[annotators["annotator_id"] == "a07", "flagged"].item()
+    agreement = json.loads((out / "agreement.json").read_text())
+    assert agreement["consensus"]["method"] == "crowdlab" and "krippendorff_alpha" in agreement["overall"]
+    assert "crowdlab" in res.output
+    bad = CliRunner().invoke(app, ["--store", str(demo_store_path), "annotators", "--out", str(out), "--method", "x"])
+    assert bad.exit_code == 2 and "not known" in bad.output
+
+
+def test_report_section(demo_store, truth):
+    from workbench.overview import Week
+    from workbench.sections.annotators import SECTION
+
+    res = SECTION.build(demo_store, Week.parse(truth["weeks"][-1]))
+    assert res.kpis["consensus_method"] == "crowdlab"
+    assert res.kpis["flagged_annotators"] >= 1
+    assert any("Flagged a07" in s for s in res.summary)
+    early = SECTION.build(demo_store, Week.parse(truth["weeks"][2]))  # before a07 degrades
+    assert not any("dropped" in s for s in early.summary)
