@@ -133,9 +133,9 @@ CASES = [
     ),
     (
         "prediction-unknown-item",
-        lambda f: pd.DataFrame({"item_id": ["ghost"], "proba_cat": [1.0], "proba_dog": [0.0], "proba_bird": [0.0]}).to_csv(
-            f / "predictions.csv", index=False
-        ),
+        lambda f: pd.DataFrame(
+            {"item_id": ["ghost"], "proba_cat": [1.0], "proba_dog": [0.0], "proba_bird": [0.0]}
+        ).to_csv(f / "predictions.csv", index=False),
         ["predictions.csv", "not in the items table", "ghost"],
     ),
     (
@@ -150,42 +150,48 @@ CASES = [
     ),
     (
         "proba-unknown-class",
-        lambda f: pd.read_csv(f / "predictions.csv")
-        .assign(proba_fish=0.0)
-        .to_csv(f / "predictions.csv", index=False),
+        lambda f: pd.read_csv(f / "predictions.csv").assign(proba_fish=0.0).to_csv(f / "predictions.csv", index=False),
         ["predictions.csv", "proba_fish", "not known classes"],
     ),
     (
         "proba-negative",
-        lambda f: pd.read_csv(f / "predictions.csv")
-        .assign(proba_cat=[-0.1, 0.1, 0.7, 0.2], proba_dog=[1.0, 0.8, 0.2, 0.1])
-        .to_csv(f / "predictions.csv", index=False),
+        lambda f: (
+            pd.read_csv(f / "predictions.csv")
+            .assign(proba_cat=[-0.1, 0.1, 0.7, 0.2], proba_dog=[1.0, 0.8, 0.2, 0.1])
+            .to_csv(f / "predictions.csv", index=False)
+        ),
         ["predictions.csv", "negative", "item_id='i1'"],
     ),
     (
         "proba-nan",
-        lambda f: pd.read_csv(f / "predictions.csv")
-        .assign(proba_cat=[None, 0.1, 0.7, 0.2])
-        .to_csv(f / "predictions.csv", index=False),
+        lambda f: (
+            pd.read_csv(f / "predictions.csv")
+            .assign(proba_cat=[None, 0.1, 0.7, 0.2])
+            .to_csv(f / "predictions.csv", index=False)
+        ),
         ["predictions.csv", "NaN"],
     ),
     (
         "proba-sum",
-        lambda f: pd.read_csv(f / "predictions.csv")
-        .assign(proba_cat=[0.8, 0.1, 0.75, 0.2])
-        .to_csv(f / "predictions.csv", index=False),
+        lambda f: (
+            pd.read_csv(f / "predictions.csv")
+            .assign(proba_cat=[0.8, 0.1, 0.75, 0.2])
+            .to_csv(f / "predictions.csv", index=False)
+        ),
         ["predictions.csv", "do not sum to 1", "item_id='i3'", "sums to 1.0500"],
     ),
     (
         "bad-timestamp",
-        lambda f: pd.read_csv(f / "annotations.csv")
-        .assign(created_at=["2026-10-05T12:00:00Z", "yesterday", "2026-10-05", "2026-10-05", "2026-10-05"])
-        .to_csv(f / "annotations.csv", index=False),
+        lambda f: (
+            pd.read_csv(f / "annotations.csv")
+            .assign(created_at=["2026-10-05T12:00:00Z", "yesterday", "2026-10-05", "2026-10-05", "2026-10-05"])
+            .to_csv(f / "annotations.csv", index=False)
+        ),
         ["annotations.csv", "'created_at'", "not parseable timestamps", "line 3", "yesterday"],
     ),
     (
         "unsupported-type",
-        lambda f: ((f / "items.csv").rename(f / "items.xlsx")),
+        lambda f: (f / "items.csv").rename(f / "items.xlsx"),
         ["items.xlsx", "unsupported file type", "items.parquet or items.csv"],
     ),
 ]

@@ -35,7 +35,7 @@ def test_report_writes_page_tables_and_summary(report, demo_dir):
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
     assert "window.vegaEmbed" in page
-    overview = page[page.index("id='section-overview'"):]
+    overview = page[page.index("id='section-overview'") :]
     overview = overview[: overview.index("</section>")]
     assert overview.count("<div class='chart'") == 6
     ann = pd.read_parquet(demo_dir / "annotations.parquet")
@@ -50,7 +50,9 @@ def test_report_writes_page_tables_and_summary(report, demo_dir):
 
 
 def test_report_for_a_given_week_only_counts_up_to_it(demo_store_path, tmp_path):
-    result = runner.invoke(app, ["--store", str(demo_store_path), "report", "--week", "2026-W43", "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["--store", str(demo_store_path), "report", "--week", "2026-W43", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     weekly = pd.read_csv(tmp_path / "2026-W43" / "overview_weekly.csv")
     assert weekly["week"].tolist() == ["2026-W40", "2026-W41", "2026-W42", "2026-W43"]
@@ -104,8 +106,14 @@ def test_report_renders_offline_in_a_real_browser(report):
     index = out / "2026-W47" / "index.html"
     with browser_page() as (page, errors):
         requests: list[str] = []
-        page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_())
-                   if route.request.url.startswith("file://") else (requests.append(route.request.url), route.abort()))
+        page.route(
+            "**/*",
+            lambda route: (
+                (requests.append(route.request.url), route.continue_())
+                if route.request.url.startswith("file://")
+                else (requests.append(route.request.url), route.abort())
+            ),
+        )
         page.goto(index.as_uri())
         page.wait_for_function(
             "document.querySelectorAll('#section-overview .chart svg').length === 6"

@@ -56,8 +56,12 @@ def test_new_annotation_rows_append_with_lineage(tmp_path):
         store.ingest(folder)
         ann = pd.read_csv(folder / "annotations.csv")
         extra = pd.DataFrame(
-            {"item_id": ["i2", "i3"], "annotator_id": ["ann3", "ann3"], "label": ["dog", "dog"],
-             "created_at": ["2026-10-09T08:00:00Z"] * 2}
+            {
+                "item_id": ["i2", "i3"],
+                "annotator_id": ["ann3", "ann3"],
+                "label": ["dog", "dog"],
+                "created_at": ["2026-10-09T08:00:00Z"] * 2,
+            }
         )
         pd.concat([ann, extra]).to_csv(folder / "annotations.csv", index=False)
         result = store.ingest(folder)
@@ -74,7 +78,11 @@ def test_new_annotation_rows_append_with_lineage(tmp_path):
 
 def test_exact_duplicate_rows_in_one_file_are_stored_once(tmp_path):
     ann = pd.DataFrame(
-        {"item_id": ["i1", "i1", "i2", "i3", "i4"], "annotator_id": ["ann1"] * 5, "label": ["cat", "cat", "dog", "cat", "bird"]}
+        {
+            "item_id": ["i1", "i1", "i2", "i3", "i4"],
+            "annotator_id": ["ann1"] * 5,
+            "label": ["cat", "cat", "dog", "cat", "bird"],
+        }
     )
     folder = write_small(tmp_path / "dups", annotations=ann)
     with Store.open(tmp_path / "s.duckdb") as store:
@@ -93,8 +101,12 @@ def test_changed_item_is_a_conflict_and_nothing_is_written(tmp_path):
     items.loc[0, "size"] = 99.0
     items.to_csv(folder / "items.csv", index=False)
     extra = pd.concat(
-        [pd.read_csv(folder / "annotations.csv"),
-         pd.DataFrame({"item_id": ["i4"], "annotator_id": ["ann9"], "label": ["bird"], "created_at": ["2026-10-10"]})]
+        [
+            pd.read_csv(folder / "annotations.csv"),
+            pd.DataFrame(
+                {"item_id": ["i4"], "annotator_id": ["ann9"], "label": ["bird"], "created_at": ["2026-10-10"]}
+            ),
+        ]
     )
     extra.to_csv(folder / "annotations.csv", index=False)
     with Store.open(path) as store, pytest.raises(ContractError, match="already stored under the same item_id") as err:
@@ -110,16 +122,28 @@ def test_failure_part_way_rolls_everything_back(tmp_path, monkeypatch):
         store.ingest(folder)
     before = store_state(path)
     # New items and annotations, then a failure while writing predictions.
-    items = pd.concat([pd.read_csv(folder / "items.csv"),
-                       pd.DataFrame({"item_id": ["i5"], "created_at": ["2026-10-09"], "text": ["x"], "size": [1.0],
-                                     "meta_batch": ["b3"]})])
+    items = pd.concat(
+        [
+            pd.read_csv(folder / "items.csv"),
+            pd.DataFrame(
+                {"item_id": ["i5"], "created_at": ["2026-10-09"], "text": ["x"], "size": [1.0], "meta_batch": ["b3"]}
+            ),
+        ]
+    )
     items.to_csv(folder / "items.csv", index=False)
-    ann = pd.concat([pd.read_csv(folder / "annotations.csv"),
-                     pd.DataFrame({"item_id": ["i5"], "annotator_id": ["ann1"], "label": ["cat"],
-                                   "created_at": ["2026-10-09"]})])
+    ann = pd.concat(
+        [
+            pd.read_csv(folder / "annotations.csv"),
+            pd.DataFrame({"item_id": ["i5"], "annotator_id": ["ann1"], "label": ["cat"], "created_at": ["2026-10-09"]}),
+        ]
+    )
     ann.to_csv(folder / "annotations.csv", index=False)
-    preds = pd.concat([pd.read_csv(folder / "predictions.csv"),
-                       pd.DataFrame({"item_id": ["i5"], "proba_cat": [1.0], "proba_dog": [0.0], "proba_bird": [0.0]})])
+    preds = pd.concat(
+        [
+            pd.read_csv(folder / "predictions.csv"),
+            pd.DataFrame({"item_id": ["i5"], "proba_cat": [1.0], "proba_dog": [0.0], "proba_bird": [0.0]}),
+        ]
+    )
     preds.to_csv(folder / "predictions.csv", index=False)
 
     with Store.open(path) as store:
@@ -180,7 +204,10 @@ def test_store_busy_after_retrying_exits_3(tmp_path):
         env = {**os.environ, "WORKBENCH_LOCK_TIMEOUT": "0.5"}
         result = subprocess.run(
             [sys.executable, "-m", "workbench.cli", "--store", str(path), "ingest", str(write_small(tmp_path / "b"))],
-            capture_output=True, text=True, env=env, timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         assert result.returncode == 3, result.stderr
         assert "busy" in result.stderr

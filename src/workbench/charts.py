@@ -14,7 +14,9 @@ WIDTH = 560
 
 def coverage_chart(coverage: pd.DataFrame) -> alt.Chart:
     """Annotations and distinct items labeled, per class."""
-    long = coverage.melt(id_vars="class", value_vars=["annotations", "items_labeled"], var_name="measure", value_name="count")
+    long = coverage.melt(
+        id_vars="class", value_vars=["annotations", "items_labeled"], var_name="measure", value_name="count"
+    )
     return (
         alt.Chart(long, title="Label coverage per class")
         .mark_bar()
@@ -92,9 +94,7 @@ def throughput_chart(weekly: pd.DataFrame) -> alt.Chart:
                 tooltip=["week", "median_duration_s"],
             )
         )
-    return (
-        alt.layer(*layers).resolve_scale(y="independent").properties(width=WIDTH, title="Labeling throughput")
-    )
+    return alt.layer(*layers).resolve_scale(y="independent").properties(width=WIDTH, title="Labeling throughput")
 
 
 def annotators_active_chart(annotator_weeks: pd.DataFrame) -> alt.Chart:

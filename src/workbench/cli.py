@@ -88,7 +88,11 @@ def _ingest(folder: Path) -> None:
         if table in result.added:
             out.print(
                 f"{table:12s} +{result.added[table]:,} rows"
-                + (f" ({result.skipped_duplicates[table]:,} already stored)" if result.skipped_duplicates[table] else "")
+                + (
+                    f" ({result.skipped_duplicates[table]:,} already stored)"
+                    if result.skipped_duplicates[table]
+                    else ""
+                )
             )
     if result.guidelines_added:
         out.print("guidelines   stored")

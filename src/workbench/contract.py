@@ -79,11 +79,7 @@ class Dataset:
 
 def feature_columns(columns) -> list[str]:
     """Feature columns of an ``items`` table: not reserved, not ``meta_``, not lineage."""
-    return [
-        c
-        for c in columns
-        if c not in ITEM_RESERVED and not c.startswith(META_PREFIX) and c not in LINEAGE_COLUMNS
-    ]
+    return [c for c in columns if c not in ITEM_RESERVED and not c.startswith(META_PREFIX) and c not in LINEAGE_COLUMNS]
 
 
 def proba_columns(columns) -> dict[str, str]:
@@ -124,7 +120,7 @@ def _find_files(folder: Path, violations: list[Violation]) -> dict[str, Path]:
     for path in sorted(folder.iterdir()):
         if not path.is_file():
             continue
-        stem, suffix = path.stem, path.suffix.lower()
+        stem = path.stem
         if stem in TABLES:
             by_table.setdefault(stem, []).append(path)
     for table, paths in by_table.items():
@@ -250,7 +246,8 @@ def _check_table(frame: pd.DataFrame, table: str, file: str, violations: list[Vi
                 file,
                 col,
                 "required column is missing",
-                hint=f"'{table}' needs the columns {', '.join(REQUIRED_COLUMNS[table])}; found {', '.join(map(str, frame.columns)) or 'none'}",
+                hint=f"'{table}' needs the columns {', '.join(REQUIRED_COLUMNS[table])}; "
+                f"found {', '.join(map(str, frame.columns)) or 'none'}",
             )
         )
     if len(frame) == 0:
@@ -304,7 +301,8 @@ def _check_predictions(frame, file, classes: tuple[str, ...], violations) -> Non
                 file,
                 None,
                 "has no probability columns",
-                hint="Add one column per class named proba_<label>, e.g. " + ", ".join(f"proba_{c}" for c in classes[:3]),
+                hint="Add one column per class named proba_<label>, e.g. "
+                + ", ".join(f"proba_{c}" for c in classes[:3]),
             )
         )
         return
@@ -332,12 +330,22 @@ def _check_predictions(frame, file, classes: tuple[str, ...], violations) -> Non
     nan = np.isnan(values).any(axis=1)
     if nan.any():
         violations.append(
-            Violation(file, "proba_*", f"{int(nan.sum())} row(s) have missing (NaN) probabilities", _examples(frame, nan, file=file, column="item_id"))
+            Violation(
+                file,
+                "proba_*",
+                f"{int(nan.sum())} row(s) have missing (NaN) probabilities",
+                _examples(frame, nan, file=file, column="item_id"),
+            )
         )
     neg = (values < 0).any(axis=1)
     if neg.any():
         violations.append(
-            Violation(file, "proba_*", f"{int(neg.sum())} row(s) have negative probabilities", _examples(frame, neg, file=file, column="item_id"))
+            Violation(
+                file,
+                "proba_*",
+                f"{int(neg.sum())} row(s) have negative probabilities",
+                _examples(frame, neg, file=file, column="item_id"),
+            )
         )
     sums = np.nansum(values, axis=1)
     off = ~nan & (np.abs(sums - 1.0) > SUM_TOLERANCE)
@@ -347,7 +355,8 @@ def _check_predictions(frame, file, classes: tuple[str, ...], violations) -> Non
             Violation(
                 file,
                 "proba_*",
-                f"{int(off.sum())} row(s) have probabilities that do not sum to 1 (within {SUM_TOLERANCE:g}); the first sums to {sums[first]:.4f}",
+                f"{int(off.sum())} row(s) have probabilities that do not sum to 1 (within {SUM_TOLERANCE:g}); "
+                f"the first sums to {sums[first]:.4f}",
                 _examples(frame, off, file=file, column="item_id"),
                 hint="Normalise each row so its probabilities sum to 1",
             )
@@ -367,7 +376,14 @@ def read_dataset(folder: str | Path) -> Dataset:
     violations: list[Violation] = []
     if not folder.is_dir():
         raise ContractError(
-            [Violation(str(folder), None, "is not a folder", hint="Pass a folder holding items.csv|parquet and annotations.csv|parquet")],
+            [
+                Violation(
+                    str(folder),
+                    None,
+                    "is not a folder",
+                    hint="Pass a folder holding items.csv|parquet and annotations.csv|parquet",
+                )
+            ],
             folder=str(folder),
         )
     files = _find_files(folder, violations)

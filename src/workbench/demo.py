@@ -197,7 +197,10 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
     for a in ann_ids:
         p = rng.choice(10, 2, replace=False)
         habits[a] = (CLASSES[p[0]], CLASSES[p[1]])
-    active = {a: sorted(set(rng.choice(np.arange(1, N_WEEKS + 1), rng.integers(5, 9), replace=False).tolist())) for a in ann_ids}
+    active = {
+        a: sorted(set(rng.choice(np.arange(1, N_WEEKS + 1), rng.integers(5, 9), replace=False).tolist()))
+        for a in ann_ids
+    }
     active["a07"] = list(range(1, N_WEEKS + 1))
     degrade_after = 0.55
     degrade_start = START + timedelta(weeks=DEGRADE_WEEK - 1)
@@ -278,7 +281,11 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
             "accuracy_after": degrade_after,
         },
         "annotators": {
-            a: {"accuracy": float(skill[a]), "confuses": list(habits[a]), "active_weeks": [weeks[w - 1] for w in active[a]]}
+            a: {
+                "accuracy": float(skill[a]),
+                "confuses": list(habits[a]),
+                "active_weeks": [weeks[w - 1] for w in active[a]],
+            }
             for a in ann_ids
         },
         "ambiguous_pair": list(AMBIGUOUS_PAIR),

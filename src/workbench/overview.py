@@ -141,7 +141,6 @@ def compute_overview(
         week = Week.parse(week)
     week = week or latest_week(store)
     end = ibis.literal(week.end)
-    start = ibis.literal(week.start)
 
     items = store.table("items")
     ann = store.table("annotations")
@@ -212,12 +211,14 @@ def compute_overview(
         if "duration_s" in ann.columns:
             aggs["median_duration_s"] = lat.duration_s.quantile(0.5)
             aggs["labeling_hours"] = lat.duration_s.sum() / 3600.0
-        weekly = lat.group_by("week_start").aggregate(**{k: v if k != "annotations" else lat.count() for k, v in aggs.items()}).execute()
+        weekly = (
+            lat.group_by("week_start")
+            .aggregate(**{k: v if k != "annotations" else lat.count() for k, v in aggs.items()})
+            .execute()
+        )
         weekly = weekly.sort_values("week_start")
         weekly["annotations_per_annotator"] = weekly["annotations"] / weekly["active_annotators"].clip(lower=1)
-        annotator_weeks = (
-            a.group_by(["week_start", "annotator_id"]).aggregate(annotations=ibis._.count()).execute()
-        )
+        annotator_weeks = a.group_by(["week_start", "annotator_id"]).aggregate(annotations=ibis._.count()).execute()
         annotator_weeks["week"] = _week_label(annotator_weeks["week_start"])
         annotator_weeks = annotator_weeks.drop(columns="week_start").sort_values(["week", "annotator_id"])
         annotator_weeks = annotator_weeks[["week", "annotator_id", "annotations"]].reset_index(drop=True)
@@ -228,7 +229,11 @@ def compute_overview(
             .aggregate(items_created=ibis._.count())
             .execute()
         )
-        weekly = created if weekly.empty or "week_start" not in weekly else weekly.merge(created, on="week_start", how="outer")
+        weekly = (
+            created
+            if weekly.empty or "week_start" not in weekly
+            else weekly.merge(created, on="week_start", how="outer")
+        )
     if "week_start" in weekly.columns:
         weekly = weekly.sort_values("week_start").reset_index(drop=True)
         weekly.insert(0, "week", _week_label(weekly["week_start"]))

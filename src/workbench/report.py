@@ -107,7 +107,8 @@ def build_report(
         available = weeks_with_data(store)
         if available and (week < available[0] or week > available[-1]):
             raise WorkbenchError(
-                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. Pick a week in that range."
+                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
+                "Pick a week in that range."
             )
     folder = Path(out) / str(week)
     folder.mkdir(parents=True, exist_ok=True)
@@ -205,7 +206,8 @@ h2{margin-top:4px;font-size:19px}
 .kpi{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px;min-width:120px}
 .kpi b{display:block;font-size:20px} .kpi span{font-size:12px;color:#555}
 .chart{margin:12px 0}
-.tbl{border-collapse:collapse;font-size:13px;margin:8px 0} .tbl th,.tbl td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+.tbl{border-collapse:collapse;font-size:13px;margin:8px 0}
+.tbl th,.tbl td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
 .tbl th{background:#f3f5f8} .tbl td:first-child,.tbl th:first-child{text-align:left}
 .note{font-size:12px;color:#666} .error{background:#fdecea;border-color:#f5c2bd}
 """
@@ -244,9 +246,7 @@ def _render(rendered, *, week: Week, store: Store) -> str:
                 parts.append(f"<h3>{html.escape(name.replace('_', ' '))}</h3>")
                 parts.append(_table_html(result.tables[name]))
         if result.tables:
-            links = ", ".join(
-                f"<a href='{section.key}_{n}.csv'>{section.key}_{n}.csv</a>" for n in result.tables
-            )
+            links = ", ".join(f"<a href='{section.key}_{n}.csv'>{section.key}_{n}.csv</a>" for n in result.tables)
             parts.append(f"<p class='note'>Tables: {links}</p>")
         for note in result.notes:
             parts.append(f"<p class='note'>{html.escape(note)}</p>")
@@ -268,11 +268,10 @@ def _render(rendered, *, week: Week, store: Store) -> str:
 <header><h1>Data health report &mdash; week {week}</h1>
 <p>{week.start:%Y-%m-%d} to {(week.end):%Y-%m-%d} (exclusive) &middot; store {html.escape(store.target)} &middot;
 generated {generated} by workbench {__version__}</p></header>
-<nav>{''.join(nav)}</nav>
-<main>{''.join(body)}</main>
+<nav>{"".join(nav)}</nav>
+<main>{"".join(body)}</main>
 <script type="text/javascript">
 {embeds}
 </script>
 </body></html>
 """
-

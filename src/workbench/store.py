@@ -209,13 +209,19 @@ class Store:
         versions: list[str] = []
         if self.has("annotations"):
             ann = self.table("annotations")
-            classes = sorted(ann.select("label").distinct().execute()["label"].tolist()) if counts["annotations"] else []
+            classes = (
+                sorted(ann.select("label").distinct().execute()["label"].tolist()) if counts["annotations"] else []
+            )
             annotators = sorted(ann.select("annotator_id").distinct().execute()["annotator_id"].tolist())
             if "created_at" in ann.columns:
                 r = ann.aggregate(lo=ann.created_at.min(), hi=ann.created_at.max()).execute()
                 first_a, last_a = _iso(r["lo"].iloc[0]), _iso(r["hi"].iloc[0])
             if "guideline_version" in ann.columns:
-                versions = sorted(v for v in ann.select("guideline_version").distinct().execute()["guideline_version"] if v is not None)
+                versions = sorted(
+                    v
+                    for v in ann.select("guideline_version").distinct().execute()["guideline_version"]
+                    if v is not None
+                )
         if self.has("items") and "created_at" in self.table("items").columns:
             it = self.table("items")
             r = it.aggregate(lo=it.created_at.min(), hi=it.created_at.max()).execute()
@@ -390,13 +396,20 @@ class Store:
                         )
                     )
         if self.has("annotations") and dataset.classes:
-            known = set(self.con.table("annotations").select("label").distinct().execute()["label"]) | set(dataset.classes)
+            known = set(self.con.table("annotations").select("label").distinct().execute()["label"]) | set(
+                dataset.classes
+            )
             for name in ("gold",):
                 if name in staged:
                     bad = ~staged[name]["label"].isin(known)
                     if bad.any():
                         violations.append(
-                            Violation(dataset.files[name].name, "label", "labels are not known classes", tuple(staged[name]["label"][bad].head(5)))
+                            Violation(
+                                dataset.files[name].name,
+                                "label",
+                                "labels are not known classes",
+                                tuple(staged[name]["label"][bad].head(5)),
+                            )
                         )
         if violations:
             raise ContractError(violations, folder=str(dataset.folder))
