@@ -831,3 +831,41 @@ def confusion_chart(confusion: pd.DataFrame, annotator_id: str):
         )
         .properties(title=f"{annotator_id} against consensus", width=300, height=300)
     )
+
+
+# -- for notebooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnotatorsOverview:
+    """What the annotators notebook shows: the annotator report and the agreement statistics."""
+
+    report: AnnotatorReport
+    agreement: object  # workbench.agreement.Agreement
+
+    @property
+    def default_annotator(self) -> str:
+        """The annotator to drill into first: the first flagged one, else the lowest quality."""
+        return str(self.report.annotators["annotator_id"].iloc[0])
+
+
+def load_annotators(target: str | None = None, *, method: str = "auto") -> AnnotatorsOverview:
+    """Consensus, annotator report and agreement from a store opened read-only for the call."""
+    from .agreement import compute_agreement_from_set
+    from .config import load_config
+
+    cfg = load_config().get("annotators", {})
+    with Store.open(target, read_only=True) as store:
+        annotations = read_annotations(store)
+        predictions = read_predictions(store, annotations.classes)
+        gold = read_gold(store)
+    consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold)
+    report = annotator_report_from(
+        annotations,
+        consensus,
+        gold=gold,
+        kinds=cfg.get("kinds"),
+        gold_threshold=float(cfg.get("gold_threshold", GOLD_THRESHOLD)),
+        min_gold_labels=int(cfg.get("min_gold_labels", MIN_GOLD_LABELS)),
+    )
+    return AnnotatorsOverview(report=report, agreement=compute_agreement_from_set(annotations))
