@@ -261,3 +261,20 @@ def test_content_hash_ignores_column_order_and_sees_values():
 
 def test_guidelines_are_stored_verbatim(demo_store, demo_dir):
     assert demo_store.guidelines() == (demo_dir / "guidelines.md").read_text()
+
+
+def test_failed_first_ingest_leaves_an_empty_store(tmp_path, monkeypatch):
+    folder = write_small(tmp_path / "a")
+    path = tmp_path / "s.duckdb"
+    with Store.open(path) as store:
+        real_create = store.con.create_table
+
+        def failing_create(name, *args, **kw):
+            if name == "predictions":
+                raise OSError("out of space (simulated)")
+            return real_create(name, *args, **kw)
+
+        monkeypatch.setattr(store.con, "create_table", failing_create)
+        with pytest.raises(OSError, match="simulated"):
+            store.ingest(folder)
+        assert store.tables() == []
