@@ -753,11 +753,13 @@ def filter_issues(
     guideline_versions: list[str] | None = None,
     weeks: list[str] | None = None,
     only_flagged: bool = False,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The ranked issue table joined with ``context`` and narrowed by the filters (``None`` = no filter).
 
     A class filter matches the given or the suggested label; annotator and
     guideline filters match an item when any of its annotations does.
+    ``limit`` keeps the best-ranked rows only.
     """
     frame = result.to_frame().merge(context, on="item_id", how="left")
     keep = np.ones(len(frame), dtype=bool)
@@ -773,7 +775,8 @@ def filter_issues(
             keep &= sets.map(lambda s, w=set(wanted): bool(w.intersection(s))).to_numpy()
     if only_flagged:
         keep &= frame["is_label_issue"].to_numpy()
-    return frame[keep].reset_index(drop=True)
+    frame = frame[keep].reset_index(drop=True)
+    return frame if limit is None else frame.head(limit)
 
 
 # -- charts -------------------------------------------------------------------------------------
@@ -861,3 +864,68 @@ def slice_chart(result: LabelQuality, attribute: str) -> alt.Chart:
         )
         .properties(width=WIDTH / 2)
     )
+
+
+# -- for notebooks and apps: open the store for one call, never keep a connection ------------------
+
+
+@dataclass(frozen=True)
+class LabelQualityView:
+    """A :class:`LabelQuality` with the per-item context and the filter choices a notebook offers."""
+
+    result: LabelQuality
+    context: pd.DataFrame
+    choices: dict[str, list[str]]
+    store: str
+
+
+def load_label_quality(target: str | None = None, **options) -> LabelQualityView:
+    """Open the store read-only, run :func:`compute_label_quality` (``options`` passed on) and close it."""
+    with Store.open(target, read_only=True) as store:
+        result = compute_label_quality(store, **options)
+        context = item_context(store)
+        name = store.target
+
+    def values(col: str, *, split: bool = False) -> list[str]:
+        if col not in context:
+            return []
+        s = context[col].dropna().astype(str)
+        if split:
+            s = s.str.split(",").explode()
+        return sorted(v for v in s.unique() if v)
+
+    choices = {
+        "classes": list(result.params["classes"]),
+        "annotators": values("annotators", split=True),
+        "sources": values("source"),
+        "guideline_versions": values("guideline_versions", split=True),
+        "weeks": values("week"),
+    }
+    return LabelQualityView(result=result, context=context, choices=choices, store=name)
+
+
+def item_details(target: str | None, item_ids, *, max_numeric: int = 8) -> dict[str, pd.DataFrame]:
+    """The items and annotations behind ``item_ids`` (for a details panel).
+
+    ``items``: reserved, metadata and non-numeric feature columns, plus at most
+    ``max_numeric`` numeric features (wide numeric vectors are summarised by
+    their count in ``numeric_features``). ``annotations``: every annotation of
+    those items, oldest first.
+    """
+    ids = [str(i) for i in item_ids]
+    with Store.open(target, read_only=True) as store:
+        items = store.data("items")
+        items = items.filter(items.item_id.isin(ids)).execute()
+        ann = store.data("annotations")
+        ann = ann.filter(ann.item_id.isin(ids))
+        ann = ann.order_by([c for c in ("item_id", "created_at") if c in ann.columns]).execute()
+    from .contract import feature_columns
+
+    numeric = [c for c in feature_columns(items.columns) if pd.api.types.is_numeric_dtype(items[c])]
+    drop = numeric[max_numeric:] if len(numeric) > max_numeric else []
+    items = items.drop(columns=drop)
+    if drop:
+        items["numeric_features"] = len(numeric)
+    order = {v: i for i, v in enumerate(ids)}
+    items = items.sort_values("item_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    return {"items": items, "annotations": ann.reset_index(drop=True)}
