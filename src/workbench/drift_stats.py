@@ -38,6 +38,7 @@ pushed down to the backend that holds the data.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -171,12 +172,28 @@ class WindowSummary:
     order_by: tuple[str, ...] = ()
 
 
-def prepare(table: ir.Table, kinds: dict[str, str]) -> ir.Table:
-    """The window's feature columns cast for their kind: numeric to float64, the rest to string."""
+def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...] = ()) -> ir.Table:
+    """The window's feature columns cast for their kind (numeric to float64, the rest to string).
+
+    Columns named in ``order_by`` (not features) are kept as ``__order_<i>``.
+    """
     cols = {}
     for col, kind in kinds.items():
         cols[col] = table[col].cast("float64") if kind == NUMERIC else table[col].cast("string")
-    return table.select(**cols)
+    keep = [c for c in order_by if c in table.columns and c not in kinds]
+    for i, c in enumerate(keep):
+        cols[f"__order_{i}"] = table[c]
+    return _opaque(table.select(**cols))
+
+
+def _opaque(table: ir.Table) -> ir.Table:
+    """The same rows as a table defined by its SQL, so that the many small expressions built on it compile
+    fast (ibis re-walks a window's whole expression tree for every derived expression otherwise)."""
+    try:
+        backend = table.get_backend()
+        return backend.sql(ibis.to_sql(table, dialect=backend.name), dialect=backend.name)
+    except Exception:  # backends without SQL (e.g. pandas-like): keep the expression
+        return table
 
 
 def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
@@ -185,44 +202,74 @@ def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
     return x.notnull()
 
 
-def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, ColumnProfile]]:
-    """Row count and per-column profile of a prepared window, in one query."""
-    aggs: dict[str, ir.Scalar] = {"__rows": table.count()}
-    for i, (col, kind) in enumerate(kinds.items()):
-        x = table[col]
-        ok = _valid(x, kind)
-        aggs[f"n{i}"] = ok.cast("int64").sum()
-        aggs[f"d{i}"] = x.nunique(where=ok)
-        if kind == NUMERIC:
-            aggs[f"mean{i}"] = x.mean(where=ok)
-            aggs[f"std{i}"] = x.std(how="pop", where=ok)
-            aggs[f"min{i}"] = x.min(where=ok)
-            aggs[f"max{i}"] = x.max(where=ok)
-        else:
-            aggs[f"w{i}"] = (x.length() - x.replace(" ", "").length()).mean() + 1
-            aggs[f"num{i}"] = x.try_cast("float64").count()
-    row = table.aggregate(**aggs).execute().iloc[0]
-    n_rows = int(row["__rows"])
+LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
 
-    def num(key):
-        v = row.get(key)
+
+def _long(table: ir.Table, columns: list[str]) -> ir.Table:
+    """Unpivot ``columns`` (all of one type) to rows of (column, x): one query serves every column."""
+    return table.select(*columns).pivot_longer(columns, names_to="column", values_to="x")
+
+
+def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, ColumnProfile]]:
+    """Row count and per-column profile of a prepared window (one query per value type).
+
+    Distinct counts are approximate (HyperLogLog) here; columns with few
+    distinct values get exact ones from their value counts in :func:`summarise`.
+    """
+    n_rows = int(table.count().execute())
+    numeric = [c for c, k in kinds.items() if k == NUMERIC]
+    strings = [c for c, k in kinds.items() if k != NUMERIC]
+    stats: dict[str, dict] = {}
+    if numeric:
+        long = _long(table, numeric)
+        ok = _valid(long.x, NUMERIC)
+        frame = (
+            long.group_by("column")
+            .aggregate(
+                n=ok.cast("int64").sum(),
+                d=long.x.approx_nunique(where=ok),
+                mean=long.x.mean(where=ok),
+                std=long.x.std(how="pop", where=ok),
+                min=long.x.min(where=ok),
+                max=long.x.max(where=ok),
+            )
+            .execute()
+        )
+        stats.update({r["column"]: r for r in frame.to_dict(orient="records")})
+    if strings:
+        long = _long(table, strings)
+        x = long.x
+        frame = (
+            long.group_by("column")
+            .aggregate(
+                n=x.count(),
+                d=x.approx_nunique(),
+                w=(x.length() - x.replace(" ", "").length()).mean() + 1,
+                num=x.try_cast("float64").count(),
+            )
+            .execute()
+        )
+        stats.update({r["column"]: r for r in frame.to_dict(orient="records")})
+
+    def num(v):
         return None if v is None or pd.isna(v) else float(v)
 
     out = {}
-    for i, (col, kind) in enumerate(kinds.items()):
-        n = int(row[f"n{i}"] or 0)
+    for col, kind in kinds.items():
+        r = stats.get(col, {})
+        n = int(r.get("n") or 0) if n_rows else 0
         out[col] = ColumnProfile(
             column=col,
             kind=kind,
             n=n,
             n_null=n_rows - n,
-            n_distinct=int(row[f"d{i}"] or 0),
-            mean=num(f"mean{i}"),
-            std=num(f"std{i}"),
-            min=num(f"min{i}"),
-            max=num(f"max{i}"),
-            mean_words=num(f"w{i}"),
-            numeric_strings=None if kind == NUMERIC else int(row[f"num{i}"] or 0),
+            n_distinct=int(r.get("d") or 0) if n else 0,
+            mean=num(r.get("mean")),
+            std=num(r.get("std")),
+            min=num(r.get("min")),
+            max=num(r.get("max")),
+            mean_words=num(r.get("w")),
+            numeric_strings=None if kind == NUMERIC else int(r.get("num") or 0),
         )
     return n_rows, out
 
@@ -234,33 +281,57 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
         cols = [c for c in columns if (kinds[c] == NUMERIC) == numeric]
         if not cols:
             continue
-        parts = []
-        for c in cols:
-            x = table[c]
-            sub = table.filter(_valid(x, kinds[c])).group_by(value=x).aggregate(n=ibis._.count())
-            parts.append(sub.mutate(column=ibis.literal(c)))
-        frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
+        long = _long(table, cols)
+        ok = _valid(long.x, NUMERIC if numeric else CATEGORICAL)
+        frame = long.filter(ok).group_by(["column", "x"]).aggregate(n=ibis._.count()).execute()
         for c in cols:
             part = frame[frame["column"] == c]
-            out[c] = pd.Series(part["n"].to_numpy(dtype=np.int64), index=part["value"].to_numpy(), name=c)
+            out[c] = pd.Series(part["n"].to_numpy(dtype=np.int64), index=part["x"].to_numpy(), name=c)
     return out
 
 
-def _histograms(table: ir.Table, bins: dict[str, Bins]) -> dict[str, pd.DataFrame]:
-    """Count and sum of values per bin, every numeric column in one query."""
+def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str, pd.DataFrame]:
+    """Count, sum, min and max of the values per bin, for every numeric column.
+
+    Small windows use one unpivoted query (cheap to compile); large ones one
+    aggregation per column, unioned, which the backend runs column by column.
+    """
     if not bins:
         return {}
-    parts = []
-    for c, b in bins.items():
-        x = table[c]
-        sub = (
-            table.filter(_valid(x, NUMERIC))
-            .group_by(bin=b.index(x))
-            .aggregate(n=ibis._.count(), total=x.sum(), lo=x.min(), hi=x.max())
-            .mutate(column=ibis.literal(c))
+    cols = list(bins)
+    if n_rows * len(cols) <= LONG_MAX_CELLS:
+        spec = ibis.memtable(
+            pd.DataFrame(
+                {
+                    "column": cols,
+                    "b_lo": [bins[c].lo for c in cols],
+                    "b_hi": [bins[c].hi for c in cols],
+                    "b_w": [bins[c].width for c in cols],
+                    "b_n": [bins[c].n for c in cols],
+                }
+            )
         )
-        parts.append(sub)
-    frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
+        long = _long(table, cols)
+        j = long.filter(_valid(long.x, NUMERIC)).join(spec, "column")
+        raw = ((j.x - j.b_lo) / j.b_w).floor().cast("int64")
+        idx = ibis.cases((j.x < j.b_lo, -1), (j.x > j.b_hi, j.b_n), else_=ibis.least(raw, j.b_n - 1))
+        frame = (
+            j.group_by(["column", idx.name("bin")])
+            .aggregate(n=ibis._.count(), total=j.x.sum(), lo=j.x.min(), hi=j.x.max())
+            .execute()
+        )
+    else:
+        parts = []
+        for c, b in bins.items():
+            x = table[c]
+            sub = (
+                table.filter(_valid(x, NUMERIC))
+                .group_by(bin=b.index(x))
+                .aggregate(n=ibis._.count(), total=x.sum(), lo=x.min(), hi=x.max())
+                .mutate(column=ibis.literal(c))
+            )
+            parts.append(sub)
+        frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
     return {c: frame.loc[frame["column"] == c, ["bin", "n", "total", "lo", "hi"]].reset_index(drop=True) for c in bins}
 
 
@@ -279,16 +350,20 @@ def summarise(
     own min and max. A current window is binned on its reference's bins.
     """
     keep = [c for c in order_by if c in table.columns and c not in kinds]
-    prepared = prepare(table, kinds)
-    if keep:
-        prepared = prepared.mutate(**{f"__order_{i}": table[c] for i, c in enumerate(keep)})
+    prepared = prepare(table, kinds, order_by=order_by)
     n_rows, profiles = profile(prepared, kinds)
+    # Approximate distinct counts are exact at this scale; the margin keeps them on the safe side.
     counted = [
         c
         for c, k in kinds.items()
-        if k == CATEGORICAL or (k == NUMERIC and 0 < profiles[c].n_distinct <= VALUE_COUNTS_MAX)
+        if k == CATEGORICAL or (k == NUMERIC and 0 < profiles[c].n_distinct <= 2 * VALUE_COUNTS_MAX)
     ]
     value_counts = _value_counts(prepared, counted, kinds) if counted and n_rows else {}
+    for c, vc in value_counts.items():
+        profiles[c] = dataclasses.replace(profiles[c], n_distinct=int((vc > 0).sum()))
+    value_counts = {
+        c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX
+    }
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     if bins_from is None:
         bins = {
@@ -298,7 +373,7 @@ def summarise(
         }
     else:
         bins = {c: b for c, b in bins_from.bins.items() if c in numeric and profiles[c].n}
-    histograms = _histograms(prepared, bins) if n_rows else {}
+    histograms = _histograms(prepared, bins, n_rows) if n_rows else {}
     values: dict[str, np.ndarray] = {}
     if numeric and 0 < n_rows <= EXACT_KS_MAX:
         frame = prepared.select(*numeric).execute()
@@ -349,7 +424,8 @@ def chi_square(ref: pd.Series, cur: pd.Series) -> float:
 
     _, r, c = _aligned_counts(ref, cur)
     f_exp = r * (c.sum() / r.sum())
-    return float(chisquare(c, f_exp)[1])
+    with np.errstate(divide="ignore", invalid="ignore"):  # a value new in the current window: p = 0, as Evidently
+        return float(chisquare(c, f_exp)[1])
 
 
 def z_test(ref: pd.Series, cur: pd.Series) -> float:
@@ -728,7 +804,9 @@ def column_statistic(
 
 
 def _counts_now(summary: WindowSummary, column: str) -> pd.Series:
-    return _value_counts(summary.table, [column], {column: summary.profiles[column].kind})[column]
+    return _value_counts(summary.table, [column], {column: summary.profiles[column].kind}).get(
+        column, pd.Series(dtype=np.int64)
+    )
 
 
 def benjamini_hochberg(p_values: list[float]) -> list[float]:

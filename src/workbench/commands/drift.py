@@ -1,0 +1,115 @@
+"""``workbench drift``: input, label and prediction drift between windows, or per week."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="drift")(drift)
+
+
+def drift(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write drift.json (and more) to.")],
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference",
+            help="Reference window: dates A..B (A <= created_at < B + 1 day), ISO weeks (2026-W40..2026-W41) or "
+            "column=value (split=train). Default: everything before the latest week with items "
+            "(with --by week: the first two weeks).",
+        ),
+    ] = None,
+    current: Annotated[
+        str | None,
+        typer.Option("--current", help="Current window, same forms (default: the latest ISO week with items)."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="'week': compare every ISO week with the reference, store the history.")
+    ] = None,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write Evidently's HTML report (on a random sample) as evidently.html.")
+    ] = False,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Comma-separated features to compare (default: all).")
+    ] = None,
+    correction: Annotated[
+        str | None, typer.Option("--correction", help="'bh': Benjamini-Hochberg across features' p-values.")
+    ] = None,
+    drift_share: Annotated[
+        float | None,
+        typer.Option("--drift-share", help="Share of drifted input features that makes the dataset drifted (0.5)."),
+    ] = None,
+    sample: Annotated[int, typer.Option("--sample", help="Rows per window in the Evidently HTML sample.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for text sampling and the HTML sample.")] = 0,
+) -> None:
+    """Drift of input features (numeric, categorical, text), labels and predictions, with Evidently's tests.
+
+    Writes OUT/drift.json (dataset verdict over input features, per-column method, statistic, threshold and
+    verdict; label and prediction drift under their own keys) and OUT/drift_top.html (distributions of the
+    most drifted features). With --by week: OUT/drift_by_week.csv (a row per week and column) and
+    OUT/drift_heatmap.html, and the rows are stored in wb_drift_history (re-running a week replaces its rows).
+    """
+    from ..cli import err, handled, open_store, out
+    from ..errors import BadInputError
+
+    with handled():
+        if by not in (None, "week"):
+            raise BadInputError(f"--by {by!r}: the only grouping is 'week'.")
+        if by == "week" and current is not None:
+            raise BadInputError("--current does not combine with --by week (each week is the current window).")
+        from .. import drift as dr
+
+        cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        opts = dict(columns=cols, drift_share=drift_share, correction=correction, seed=seed)
+        with open_store(read_only=by != "week") as store:
+            with err.status("computing drift in the store"):
+                if by == "week":
+                    weekly = dr.compute_drift_by_week(store, reference=reference, **opts)
+                    result = weekly.results[-1][1]
+                else:
+                    weekly = None
+                    result = dr.compute_drift(store, reference=reference, current=current, **opts)
+            page = None
+            if html:
+                with err.status("rendering Evidently's report on a sample"):
+                    page = dr.evidently_report_html(
+                        store,
+                        reference=result.reference,
+                        current=result.current,
+                        columns=cols,
+                        sample_size=sample,
+                        seed=seed,
+                    )
+            # Everything is computed: only now write, so bad input leaves nothing behind.
+            if weekly is not None:
+                n_rows = dr.save_drift_history(store, weekly)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        payload = result.to_dict()
+        if weekly is not None:
+            payload["by_week"] = weekly.summary().to_dict(orient="records")
+            weekly.to_frame().to_csv(out_dir / "drift_by_week.csv", index=False)
+            dr.drift_heatmap_chart(weekly.to_frame()).save(str(out_dir / "drift_heatmap.html"), inline=True)
+        (out_dir / "drift.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+        dr.top_drifted_chart(result).save(str(out_dir / "drift_top.html"), inline=True)
+        if page is not None:
+            (out_dir / "evidently.html").write_text(page, encoding="utf-8")
+
+    if weekly is not None:
+        for row in weekly.summary().itertuples():
+            flag = "[red]DRIFT[/]" if row.dataset_drift else "ok   "
+            out.print(f"{row.week}  {flag}  {row.n_drifted:3d} of {len(result.columns)} features drifted")
+        out.print(f"stored {n_rows} rows in {dr.HISTORY_TABLE}")
+    verdict = "[red]dataset drift[/]" if result.dataset_drift else "[green]no dataset drift[/]"
+    out.print(
+        f"{result.current} vs {result.reference}: {verdict}: {result.n_drifted} of {len(result.columns)} input "
+        f"features drifted ({result.drifted_share:.0%}; threshold {result.drift_share:.0%})"
+    )
+    for name, c in (("labels", result.label_drift), ("predictions", result.prediction_drift)):
+        if c is not None:
+            out.print(f"{name}: {'drifted' if c.drifted else 'stable'} ({c.method} {c.statistic:.3g})")
+    out.print(f"written to {out_dir.resolve()}")
