@@ -40,6 +40,7 @@ number of annotations (pairwise: in the number of annotator pairs per item).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ from .errors import BadInputError
 from .store import Store
 
 MIN_SHARED_ITEMS = 20
+CODE_COLUMNS = ("_item", "_annotator", "_label")
 
 
 # -- reading the annotations ---------------------------------------------------
@@ -74,11 +76,38 @@ class AnnotationSet:
         return int(self.frame["item_id"].nunique())
 
     def codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, pd.Index]:
-        """``(item, annotator, label)`` integer codes and the item and annotator ids they index."""
-        item, items = pd.factorize(self.frame["item_id"], sort=True)
-        annotator, annotators = pd.factorize(self.frame["annotator_id"], sort=True)
-        label = pd.Categorical(self.frame["label"], categories=list(self.classes)).codes.astype(np.int64)
+        """``(item, annotator, label)`` integer codes and the sorted item and annotator ids they index.
+
+        Uses the code columns :func:`read_annotations` has the backend compute
+        (``_item``, ``_annotator``, ``_label``) when present; computed once.
+        """
+        return self._codes
+
+    @cached_property
+    def _codes(self):
+        frame = self.frame
+        if all(c in frame.columns for c in CODE_COLUMNS) and len(frame):
+            item = _contiguous(frame["_item"].to_numpy(dtype=np.int64))
+            annotator = _contiguous(frame["_annotator"].to_numpy(dtype=np.int64))
+            label = frame["_label"].to_numpy(dtype=np.int64)
+            items = np.empty(int(item.max()) + 1, dtype=object)
+            items[item] = frame["item_id"].to_numpy()
+            annotators = np.empty(int(annotator.max()) + 1, dtype=object)
+            annotators[annotator] = frame["annotator_id"].to_numpy()
+            return item, annotator, label, pd.Index(items), pd.Index(annotators)
+        item, items = pd.factorize(frame["item_id"], sort=True)
+        annotator, annotators = pd.factorize(frame["annotator_id"], sort=True)
+        label = pd.Categorical(frame["label"], categories=list(self.classes)).codes.astype(np.int64)
         return item.astype(np.int64), annotator.astype(np.int64), label, pd.Index(items), pd.Index(annotators)
+
+
+def _contiguous(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered 0..n-1 in the same order (a subset of rows leaves gaps)."""
+    present = np.zeros(int(codes.max()) + 1, dtype=bool)
+    present[codes] = True
+    if present.all():
+        return codes
+    return (np.cumsum(present) - 1)[codes]
 
 
 def known_classes(store: Store) -> tuple[str, ...] | None:
@@ -97,6 +126,8 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
 
     ``classes`` defaults to the classes of the predictions' probability
     columns when the store has predictions, else to every label annotated.
+    De-duplication, the class filter and the integer codes are computed by the
+    store's backend; only the cleaned rows reach pandas.
     """
     import ibis
 
@@ -109,10 +140,10 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
     # Latest first; equal timestamps fall back to the label so the choice is deterministic.
     order = ([ibis.desc("created_at")] if "created_at" in cols else []) + [ibis.desc("label")]
     ranked = t.mutate(_rank=ibis.row_number().over(group_by=["item_id", "annotator_id"], order_by=order))
-    frame = ranked.filter(ranked._rank == 0).drop("_rank").execute()
-    frame = frame.sort_values(["item_id", "annotator_id"], kind="stable").reset_index(drop=True)
+    kept = ranked.filter(ranked._rank == 0).drop("_rank")
     notes: list[str] = []
-    duplicates = n_total - len(frame)
+    n_kept = int(kept.count().execute())
+    duplicates = n_total - n_kept
     if duplicates:
         notes.append(
             f"{duplicates:,} annotation(s) repeated an earlier label of the same annotator on the same item; "
@@ -122,24 +153,32 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
         classes = known_classes(store)
     unknown_n, unknown_ex = 0, ()
     if classes is None:
-        classes = tuple(sorted(frame["label"].dropna().unique()))
+        labels = kept.select("label").distinct().execute()["label"].dropna()
+        classes = tuple(sorted(labels))
     else:
         classes = tuple(classes)
-        bad = ~frame["label"].isin(classes)
-        if bad.any():
-            unknown_n = int(bad.sum())
-            unknown_ex = tuple(sorted(frame.loc[bad, "label"].astype(str).unique())[:5])
+        bad = kept.filter(~kept.label.isin(classes))
+        unknown_n = int(bad.count().execute())
+        if unknown_n:
+            unknown_ex = tuple(sorted(bad.select("label").distinct().limit(5).execute()["label"].astype(str)))
             notes.append(
                 f"{unknown_n:,} annotation(s) in table 'annotations', column 'label', use labels outside the known "
                 f"classes ({', '.join(unknown_ex)}); they were left out. Known classes: {', '.join(classes)}. "
                 "Add a proba_<label> column to the predictions or fix the labels."
             )
-            frame = frame.loc[~bad].reset_index(drop=True)
-    if frame.empty:
+            kept = kept.filter(kept.label.isin(classes))
+    if unknown_n == n_kept:
         raise BadInputError(
             f"Store {store.target}: no annotation in table 'annotations' has a known class "
             f"({', '.join(classes)}). Check the 'label' column."
         )
+    # Integer codes: ids in sorted order, classes in the order of ``classes``.
+    coded = kept.mutate(
+        _item=ibis.dense_rank().over(order_by="item_id"),
+        _annotator=ibis.dense_rank().over(order_by="annotator_id"),
+        _label=kept.label.cases(*[(c, i) for i, c in enumerate(classes)], else_=-1),
+    )
+    frame = coded.order_by(["_item", "_annotator"]).execute()
     return AnnotationSet(
         frame=frame,
         classes=classes,
@@ -191,34 +230,36 @@ def agreement_from_counts(counts: np.ndarray) -> dict:
             "fleiss_subset": False,
             "gwet_ac1": None,
         }
-    pairs_agree = (c * (c - 1)).sum(axis=1)
-    p_item = pairs_agree / (n * (n - 1))
-    pa = float(p_item.mean())
-    # Krippendorff's alpha (nominal): only the diagonal of the coincidence matrix matters.
-    o_diag = (c * (c - 1) / (n - 1)[:, None]).sum(axis=0)
+    # Per-item sums of squares carry everything: agreeing ordered pairs are sum_c n_ic^2 - n_i.
+    sq = np.einsum("ij,ij->i", c, c)
+    pa = float(np.mean((sq - n) / (n * (n - 1))))
+    # Krippendorff's alpha (nominal): only the trace of the coincidence matrix and its margins matter.
+    o_trace = float(np.sum((sq - n) / (n - 1)))
     n_c = c.sum(axis=0)
     total = n_c.sum()
     denom = total**2 - np.sum(n_c**2)
-    alpha = 1 - (total - 1) * (total - o_diag.sum()) / denom if denom > 0 else np.nan
+    alpha = 1 - (total - 1) * (total - o_trace) / denom if denom > 0 else np.nan
     # Fleiss' kappa on the items with the most common number of annotations.
-    sizes, freq = np.unique(n, return_counts=True)
-    raters = sizes[np.argmax(freq)]
-    sub = c[n == raters]
-    p_j = sub.sum(axis=0) / (len(sub) * raters)
-    p_bar = ((sub**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    freq = np.bincount(n.astype(np.int64))
+    raters = float(np.argmax(freq))
+    n_sizes = int(np.count_nonzero(freq))
+    same = n == raters
+    sub_items = int(same.sum())
+    p_j = (c[same].sum(axis=0) if n_sizes > 1 else n_c) / (sub_items * raters)
+    p_bar = np.mean((sq[same] - raters) / (raters * (raters - 1)))
     pe = np.sum(p_j**2)
-    fleiss = (p_bar.mean() - pe) / (1 - pe) if pe < 1 else np.nan
+    fleiss = (p_bar - pe) / (1 - pe) if pe < 1 else np.nan
     # Gwet's AC1.
-    pi = (c / n[:, None]).mean(axis=0)
+    pi = (c.T @ (1.0 / n)) / len(n)
     pe_g = np.sum(pi * (1 - pi)) / (k - 1) if k > 1 else np.nan
     ac1 = (pa - pe_g) / (1 - pe_g) if k > 1 and pe_g < 1 else np.nan
     return out | {
         "percent_agreement": pa,
         "krippendorff_alpha": _nan(alpha),
         "fleiss_kappa": _nan(fleiss),
-        "fleiss_items": int(len(sub)),
+        "fleiss_items": sub_items,
         "fleiss_raters": int(raters),
-        "fleiss_subset": bool(len(sizes) > 1),
+        "fleiss_subset": bool(n_sizes > 1),
         "gwet_ac1": _nan(ac1),
     }
 
@@ -227,16 +268,21 @@ def per_class_agreement(counts: np.ndarray, classes) -> pd.DataFrame:
     """Specific agreement and one-vs-rest alpha per class (items with two or more annotations)."""
     counts = np.asarray(counts, dtype=float)
     n_i = counts.sum(axis=1)
-    c = counts[n_i >= 2]
-    n = n_i[n_i >= 2]
-    rest = n[:, None] - c
+    multi = n_i >= 2
+    c = counts if multi.all() else counts[multi]
+    n = n_i[multi]
+    w = 1.0 / (n - 1)
+    sq = (c * c).sum(axis=0)
+    n_c = c.sum(axis=0)
+    total = n.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        specific = (c * (c - 1)).sum(axis=0) / (c * (n - 1)[:, None]).sum(axis=0)
-        o_cc = (c * (c - 1) / (n - 1)[:, None]).sum(axis=0)
-        o_rr = (rest * (rest - 1) / (n - 1)[:, None]).sum(axis=0)
-        n_c = c.sum(axis=0)
-        n_r = rest.sum(axis=0)
-        total = n.sum()
+        specific = (sq - n_c) / (c.T @ (n - 1))
+        csq_w = (c * c).T @ w
+        c_w = c.T @ w
+        o_cc = csq_w - c_w
+        # sum_i w_i (n_i - c_ic)(n_i - c_ic - 1), expanded so that no (items x classes) temporary is needed
+        o_rr = np.sum(w * (n * n - n)) - c.T @ (w * (2 * n - 1)) + csq_w
+        n_r = total - n_c
         alpha = 1 - (total - 1) * (total - o_cc - o_rr) / (total**2 - n_c**2 - n_r**2)
     return pd.DataFrame(
         {
@@ -262,8 +308,12 @@ def pairwise_cohen_kappa(
 
     Returns annotator codes ``a < b`` with ``shared_items``, ``percent_agreement`` and ``cohen_kappa``.
     """
-    order = np.lexsort((annotator, item))
-    it, an, la = item[order], annotator[order], label[order]
+    key = item * n_annotators + annotator
+    if len(key) > 1 and np.any(key[1:] < key[:-1]):
+        order = np.argsort(key, kind="stable")
+        it, an, la = item[order], annotator[order], label[order]
+    else:
+        it, an, la = item, annotator, label
     starts = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
     sizes = np.diff(np.r_[starts, len(it)])
     size_of = np.repeat(sizes, sizes)
@@ -284,7 +334,15 @@ def pairwise_cohen_kappa(
     a, b = an[left], an[right]  # a < b: sorted by annotator within item, one label per (item, annotator)
     la_, lb_ = la[left], la[right]
     pair = a * n_annotators + b
-    uniq, inv, cnt = np.unique(pair, return_inverse=True, return_counts=True)
+    if n_annotators**2 <= 50_000_000:
+        all_counts = np.bincount(pair, minlength=n_annotators**2)
+        uniq = np.flatnonzero(all_counts)
+        cnt = all_counts[uniq]
+        lookup = np.full(n_annotators**2, -1)
+        lookup[uniq] = np.arange(len(uniq))
+        inv = lookup[pair]
+    else:
+        uniq, inv, cnt = np.unique(pair, return_inverse=True, return_counts=True)
     keep = cnt >= min_shared
     if not keep.any():
         return empty
@@ -372,19 +430,18 @@ def _json(v):
 
 
 def iso_week_labels(timestamps: pd.Series) -> pd.Series:
-    """``YYYY-Www`` ISO week of each timestamp (vectorised; missing stays missing)."""
-    iso = pd.to_datetime(timestamps).dt.isocalendar()
-    text = iso["year"].astype("string") + "-W" + iso["week"].astype("string").str.zfill(2)
-    return text.astype(object).where(text.notna(), None)
-
-
-def _group_stats(frame_codes: dict, mask: np.ndarray, n_classes: int) -> dict:
-    item = frame_codes["item"][mask]
-    label = frame_codes["label"][mask]
-    if len(item) == 0:
-        return agreement_from_counts(np.zeros((0, n_classes)))
-    uniq, inv = np.unique(item, return_inverse=True)
-    return agreement_from_counts(label_counts(inv, label, len(uniq), n_classes))
+    """``YYYY-Www`` ISO week of each timestamp (computed once per distinct day; missing stays missing)."""
+    ts = pd.to_datetime(pd.Series(timestamps).reset_index(drop=True))
+    days = ts.dt.floor("D")
+    uniq, inv = np.unique(days.to_numpy(dtype="datetime64[D]"), return_inverse=True)
+    out = np.full(len(ts), None, dtype=object)
+    valid = ~np.isnat(uniq)
+    if valid.any():
+        iso = pd.DatetimeIndex(uniq[valid]).isocalendar()
+        names = np.full(len(uniq), None, dtype=object)
+        names[valid] = [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)]
+        out = names[inv.ravel()]
+    return pd.Series(out, index=timestamps.index if isinstance(timestamps, pd.Series) else None, dtype=object)
 
 
 def compute_agreement_from_set(annotations: AnnotationSet, *, min_shared: int = MIN_SHARED_ITEMS) -> Agreement:
@@ -397,23 +454,32 @@ def compute_agreement_from_set(annotations: AnnotationSet, *, min_shared: int = 
     overall["duplicates_dropped"] = annotations.duplicates_dropped
     overall["unknown_labels_dropped"] = annotations.unknown_labels_dropped
     per_class = per_class_agreement(counts, annotations.classes)
-    codes = {"item": item, "label": label}
     frame = annotations.frame
 
     rows = []
     if "guideline_version" in frame.columns:
-        versions = frame["guideline_version"].fillna("(none)").to_numpy()
-        for v in sorted(set(versions)):
-            rows.append({"guideline_version": v} | _group_stats(codes, versions == v, k))
-    per_version = pd.DataFrame(rows, columns=["guideline_version", *_GROUP_COLUMNS]) if rows else pd.DataFrame()
+        version_code, versions = pd.factorize(frame["guideline_version"].fillna("(none)"), sort=True)
+        for v, name in enumerate(versions):
+            sel = version_code == v
+            sub = label_counts(item[sel], label[sel], len(items), k)
+            rows.append({"guideline_version": name} | agreement_from_counts(sub))
+    per_version = pd.DataFrame(rows)
     if len(per_version):
         per_version = per_version[["guideline_version", *_GROUP_COLUMNS]]
 
     rows = []
     if "created_at" in frame.columns and frame["created_at"].notna().any():
-        weeks = iso_week_labels(frame.groupby("item_id")["created_at"].transform("min")).to_numpy()
-        for w in sorted({x for x in weeks if x is not None}):
-            rows.append({"week": w} | _group_stats(codes, weeks == w, k))
+        # Each item belongs to the ISO week of its first annotation, with all its annotations.
+        ts = frame["created_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ts = np.where(pd.isna(frame["created_at"]).to_numpy(), np.iinfo(np.int64).max, ts)
+        first = np.full(len(items), np.iinfo(np.int64).max)
+        np.minimum.at(first, item, ts)
+        has = first != np.iinfo(np.int64).max
+        week_of_item = np.full(len(items), None, dtype=object)
+        week_of_item[has] = iso_week_labels(pd.Series(first[has].astype("datetime64[ns]"))).to_numpy()
+        week_code, weeks = pd.factorize(pd.Series(week_of_item), sort=True)
+        for w, name in enumerate(weeks):
+            rows.append({"week": name} | agreement_from_counts(counts[week_code == w]))
     per_week = pd.DataFrame(rows)
     if len(per_week):
         per_week = per_week[["week", *_GROUP_COLUMNS]]
