@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import ibis
@@ -705,6 +706,7 @@ def text_domain_classifier(
     ref: pd.Series, cur: pd.Series, *, method: str, threshold: float
 ) -> tuple[float, bool, dict]:
     """Evidently's text drift: ROC AUC of a classifier telling current texts from reference texts."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import train_test_split
@@ -722,7 +724,9 @@ def text_domain_classifier(
             ),
         ]
     )
-    model.fit(x_train, y_train)
+    with warnings.catch_warnings():  # max_iter=50 as Evidently's; it warns on some inputs, as Evidently does
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_train, y_train)
     auc = _roc_auc(y_test, model.predict_proba(x_test)[:, 1])
     if method == "abs_text_content_drift":
         return auc, bool(auc > threshold), {}
