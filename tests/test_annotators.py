@@ -66,7 +66,16 @@ def test_auto_picks_by_gold_accuracy_when_enough_gold(inputs):
     c = consensus_from_annotations(annotations, predictions=predictions, gold=gold)
     assert set(c.gold_accuracy) == {"mv", "ds", "crowdlab"}
     assert c.gold_accuracy[c.method] == max(c.gold_accuracy.values())
-    assert "120 annotated gold items" in c.reason and c.method in c.reason
+    assert "120 annotated gold items" in c.reason and "no method significantly better" in c.reason
+
+
+def test_auto_switches_when_gold_shows_another_method_significantly_better(inputs):
+    annotations, predictions, _ = inputs
+    mv = consensus_from_annotations(annotations, method="mv").label_of()
+    # Gold that agrees with the majority vote everywhere makes mv significantly better than the rule's CROWDLAB.
+    c = consensus_from_annotations(annotations, predictions=predictions, gold=mv)
+    assert c.method == "mv" and c.gold_accuracy["mv"] == 1.0
+    assert c.reason.startswith("significantly more accurate than the no-gold rule's choice (crowdlab)")
 
 
 def test_auto_follows_the_rule_without_enough_gold(inputs):
