@@ -136,24 +136,35 @@ def given_labels(
         frame = _provided_consensus(consensus, per_item, known)
         method = consensus_method or consensus.attrs.get("method") or "provided by caller"
     else:
-        agreed = (
-            per_item.filter(per_item.n_distinct <= 1)
-            .select("item_id", given_label=per_item.any_label, n_annotations=per_item.n_annotations)
-            .execute()
+        # One pass over the annotations: items where every annotation agrees keep that label;
+        # only the disputed items go through majority_vote in memory.
+        counts = per_item.order_by("item_id").to_pyarrow().to_pandas()
+        unanimous = (counts["n_distinct"] <= 1).to_numpy()
+        agreed = pd.DataFrame(
+            {
+                "item_id": counts["item_id"].to_numpy()[unanimous],
+                "given_label": counts["any_label"].to_numpy()[unanimous],
+                "n_annotations": counts["n_annotations"].to_numpy()[unanimous],
+                "agreement": 1.0,
+            }
         )
-        agreed["agreement"] = 1.0
-        split = per_item.filter(per_item.n_distinct > 1).select("item_id")
-        cols = ["item_id", "label"] + (["created_at"] if "created_at" in ann.columns else [])
-        disputed = ann.select(*cols).semi_join(split, "item_id").execute()
-        if len(disputed):
+        if not unanimous.all():
+            disputed_ids = ibis.memtable(pd.DataFrame({"item_id": counts["item_id"].to_numpy()[~unanimous]}))
+            cols = ["item_id", "label"] + (["created_at"] if "created_at" in ann.columns else [])
+            disputed = ann.select(*cols).semi_join(disputed_ids, "item_id").execute()
             mv = majority_vote(disputed).rename(columns={"consensus_label": "given_label"})
             frame = pd.concat([agreed, mv[["item_id", "given_label", "n_annotations", "agreement"]]], ignore_index=True)
+            frame = frame.sort_values("item_id", kind="stable")
         else:
-            frame = agreed
-        several = bool(int(per_item.filter(per_item.n_annotations > 1).count().execute()))
+            frame = agreed  # already ordered by item_id
+        several = bool((counts["n_annotations"] > 1).any())
         method = "majority_vote" if several else "single annotation"
-    frame = frame.dropna(subset=["given_label"]).sort_values("item_id", kind="stable").reset_index(drop=True)
-    frame["n_annotations"] = frame["n_annotations"].astype(int)
+    if consensus is not None:
+        frame = frame.sort_values("item_id", kind="stable")
+    if frame["given_label"].isna().any():
+        frame = frame.dropna(subset=["given_label"])
+    frame = frame.reset_index(drop=True)
+    frame["n_annotations"] = frame["n_annotations"].astype(np.int64)
     return GivenLabels(
         frame=frame,
         consensus=str(method),
@@ -299,11 +310,29 @@ def _from_predictions(store: Store, given: GivenLabels, *, model_version: str | 
         if chosen is not None:
             t = t.filter(t.model_version == chosen)
     classes = tuple(sorted(cols))
-    frame = t.select("item_id", *[cols[c] for c in classes]).execute()
-    frame = frame.drop_duplicates("item_id", keep="last")
-    pos = pd.Index(frame["item_id"]).get_indexer(given.frame["item_id"])
-    keep = pos >= 0
-    matrix = frame[[cols[c] for c in classes]].to_numpy(dtype=np.float64)[pos[keep]]
+    # Arrow straight to NumPy: a (N, K) float array without a wide pandas frame in between.
+    # Ordered by item_id like the given labels: when both hold the same items, no re-indexing is needed.
+    table = t.select("item_id", *[cols[c] for c in classes]).order_by("item_id").to_pyarrow()
+    ids = table.column("item_id").to_numpy(zero_copy_only=False)
+    wanted = given.frame["item_id"].to_numpy(dtype=object)
+    if len(ids) == len(wanted) and (ids == wanted).all():
+        keep = np.ones(len(wanted), dtype=bool)
+        take = None
+    else:
+        index = pd.Index(ids)
+        if not index.is_unique:
+            dup = index[index.duplicated()][0]
+            raise BadInputError(
+                f"predictions: item_id {dup!r} has more than one row for the same model_version; keep one row per item."
+            )
+        pos = index.get_indexer(wanted)
+        keep = pos >= 0
+        take = pos[keep]
+    matrix = np.empty((int(keep.sum()), len(classes)), dtype=np.float64)
+    for j, c in enumerate(classes):
+        column = table.column(cols[c]).to_numpy(zero_copy_only=False)
+        matrix[:, j] = column if take is None else column[take]
+    del table
     with np.errstate(invalid="ignore", divide="ignore"):
         matrix = matrix / matrix.sum(axis=1, keepdims=True)
     bad = ~np.isfinite(matrix).all(axis=1)
@@ -410,10 +439,36 @@ def score_labels(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Cleanlab warns about rare classes; the counts are in the result
         quality = get_label_quality_scores(labels, pred_probs, method=rank_by)
-        cj = compute_confident_joint(labels, pred_probs, calibrate=True)
-        kwargs = {} if filter_by == "confident_learning" else {"confident_joint": cj}
-        flags = find_label_issues(labels, pred_probs, filter_by=filter_by, n_jobs=1, **kwargs)
+        if filter_by == "confident_learning":
+            cj, flags = _confident_learning(labels, pred_probs)
+        else:
+            cj = compute_confident_joint(labels, pred_probs, calibrate=True)
+            flags = find_label_issues(labels, pred_probs, filter_by=filter_by, confident_joint=cj, n_jobs=1)
     return np.asarray(quality, dtype=float), np.asarray(flags, dtype=bool), cj
+
+
+def _confident_learning(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cleanlab's ``filter_by="confident_learning"`` with the confident joint computed once, not twice.
+
+    Same steps as ``cleanlab.filter.find_label_issues``: flag the off-diagonal
+    examples of the calibrated confident joint, then unflag those whose
+    predicted probability of the given label is close to the maximum. The
+    tests compare the flags with Cleanlab's own call.
+    """
+    from cleanlab.count import compute_confident_joint
+
+    try:
+        from cleanlab.filter import _reduce_issues
+    except ImportError:  # a Cleanlab without the helper: use the public call (computes the joint twice)
+        from cleanlab.filter import find_label_issues
+
+        cj = compute_confident_joint(labels, pred_probs, calibrate=True)
+        return cj, find_label_issues(labels, pred_probs, filter_by="confident_learning", n_jobs=1)
+    cj, off_diagonal = compute_confident_joint(labels, pred_probs, calibrate=True, return_indices_of_off_diagonals=True)
+    flags = np.zeros(len(labels), dtype=bool)
+    flags[off_diagonal] = True
+    flags[_reduce_issues(pred_probs=pred_probs, labels=labels)] = False
+    return cj, flags
 
 
 # -- the result -----------------------------------------------------------------------------------
@@ -552,18 +607,21 @@ def compute_label_quality(
     probs = predicted_probabilities(
         store, given, source=source, model_version=model_version, model=model, folds=folds, seed=seed, progress=progress
     )
-    labels_by_id = given.frame.set_index("item_id")["given_label"]
-    given_str = labels_by_id.reindex(probs.item_ids).to_numpy(dtype=object)
-    index = {c: j for j, c in enumerate(probs.classes)}
-    y = np.fromiter((index[c] for c in given_str), dtype=np.int64, count=len(given_str))
+    # probs.item_ids follow given.frame's order (by item_id), possibly with rows left out.
+    if len(probs.item_ids) == len(given.frame):
+        given_str = given.frame["given_label"].to_numpy(dtype=object)
+    else:
+        given_str = given.frame.set_index("item_id")["given_label"].reindex(probs.item_ids).to_numpy(dtype=object)
+    y = pd.Categorical(given_str, categories=list(probs.classes)).codes.astype(np.int64)
     if len(np.unique(y)) < 2:
         raise BadInputError(
             "annotations: the items with predictions hold a single given class; need at least two classes."
         )
     quality, flags, cj = score_labels(y, probs.matrix, rank_by=rank_by, filter_by=filter_by)
     class_arr = np.asarray(probs.classes, dtype=object)
-    suggested = class_arr[probs.matrix.argmax(axis=1)]
-    order = np.lexsort((probs.item_ids.astype(str), quality))
+    suggested_code = probs.matrix.argmax(axis=1)
+    suggested = class_arr[suggested_code]
+    order = np.argsort(quality, kind="stable")  # ties keep item_id order
     issues = pd.DataFrame(
         {
             "item_id": probs.item_ids[order],
@@ -602,7 +660,12 @@ def compute_label_quality(
         }
     )
     pairs = pairs[pairs["items"] > 0].reset_index(drop=True)
-    confusion = issues.groupby(["given_label", "suggested_label"], sort=True).size().rename("items").reset_index()
+    k = len(probs.classes)
+    cells = np.bincount(y * k + suggested_code, minlength=k * k)
+    nonzero = np.flatnonzero(cells)
+    confusion = pd.DataFrame(
+        {"given_label": class_arr[nonzero // k], "suggested_label": class_arr[nonzero % k], "items": cells[nonzero]}
+    )
 
     slice_frames = _slices(store, issues, until=until) if slices else {}
     counts = {
