@@ -18,7 +18,7 @@ report: $(STAMP)
 	$(BIN)/workbench report --out reports
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 
 # The full suite: browser tests need Debian's chromium (.ci/run installs it) and skip, saying so, without it.
 test: lint
