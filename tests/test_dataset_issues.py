@@ -96,3 +96,16 @@ def test_bad_input():
         dataset_issues_from_frame(pd.DataFrame({"item_id": ["a"], "x": [1.0]}))
     with pytest.raises(BadInputError, match="max-items"):
         dataset_issues_from_frame(pd.DataFrame({"item_id": ["a", "b"], "x": [1.0, 2.0]}), max_items=1)
+
+
+def test_straddle_other_column(planted):
+    frame, pairs = planted
+    frame = frame.copy()
+    frame["source"] = "human"
+    frame.loc[frame["item_id"].str.startswith("dup"), "source"] = "synthetic"
+    frame["split"] = "train"  # no split leakage any more; synthetic copies of human items remain
+    r = dataset_issues_from_frame(frame, straddle="source")
+    assert {"source", "other_source"} <= set(r.leakage.columns)
+    leak = {frozenset(p) for p in zip(r.leakage["item_id"], r.leakage["other_item_id"], strict=True)}
+    assert {frozenset(p) for p in pairs} <= leak
+    assert r.params["straddle"] == "source"

@@ -105,6 +105,7 @@ def dataset_issues_from_frame(
     k: int = 10,
     kinds: dict[str, str] | None = None,
     n_items: int | None = None,
+    straddle: str = "split",
 ) -> DatasetIssues:
     """Run Datalab on an items frame (``item_id``, optional ``split``, feature columns).
 
@@ -123,6 +124,10 @@ def dataset_issues_from_frame(
         Feature kinds override, see :func:`workbench.features.feature_matrix`.
     n_items : int, optional
         Total items when ``items`` is already a sample (for reporting).
+    straddle : str
+        The column whose values near-duplicates must not straddle (default
+        ``split``: train/eval leakage; ``source`` checks synthetic items that
+        copy human ones). The column is not used as a feature.
     """
     from cleanlab import Datalab
 
@@ -138,6 +143,7 @@ def dataset_issues_from_frame(
     items = items.sort_values("item_id", kind="stable").reset_index(drop=True)
     if len(items) < 2:
         raise BadInputError("items: fewer than 2 items; dataset issues need at least two items to compare.")
+    kinds = {**(kinds or {}), **({straddle: "drop"} if straddle in items.columns and straddle != "split" else {})}
     fm = feature_matrix(items, kinds=kinds)
     dense = fm.dense(seed=seed)
     ids = items["item_id"].to_numpy(dtype=object)
@@ -159,7 +165,9 @@ def dataset_issues_from_frame(
     out["near_duplicate_score"] = nd["near_duplicate_score"].to_numpy(dtype=float)
     sets = nd["near_duplicate_sets"].to_numpy()
 
-    leakage = _split_leakage(ids, items["split"] if "split" in items.columns else None, out["is_near_duplicate"], sets)
+    leakage = _split_leakage(
+        ids, items[straddle] if straddle in items.columns else None, out["is_near_duplicate"], sets, name=straddle
+    )
     leaking = set(leakage["item_id"]) | set(leakage["other_item_id"])
     out["is_split_leakage"] = out["item_id"].isin(leaking).to_numpy()
 
@@ -225,12 +233,16 @@ def dataset_issues_from_frame(
             "k": kk,
             "features": fm.to_dict(),
             "dense_dimensions": int(dense.shape[1]),
+            "straddle": straddle,
         },
     )
 
 
-def _split_leakage(ids: np.ndarray, split: pd.Series | None, flagged: pd.Series, sets: np.ndarray) -> pd.DataFrame:
-    cols = ["item_id", "other_item_id", "split", "other_split"]
+def _split_leakage(
+    ids: np.ndarray, split: pd.Series | None, flagged: pd.Series, sets: np.ndarray, *, name: str = "split"
+) -> pd.DataFrame:
+    """Near-duplicate pairs whose ``name`` values differ: ``item_id, other_item_id, <name>, other_<name>``."""
+    cols = ["item_id", "other_item_id", name, f"other_{name}"]
     if split is None:
         return pd.DataFrame(columns=cols)
     splits = split.to_numpy(dtype=object)
