@@ -347,3 +347,27 @@ def test_dataset_issues_command(demo_store_path, tmp_path):
     data = json.loads(res.output[res.output.index("{") :])
     assert data["sampled"] is True and data["n_checked"] == 500
     assert len(pd.read_parquet(out)) == 500
+
+
+# -- the report section ---------------------------------------------------------------------------
+
+
+def test_report_section(demo_store, truth):
+    from workbench.report import discover_sections
+    from workbench.sections.labels import SECTION
+
+    assert "labels" in [s.key for s in discover_sections()]
+    assert SECTION.order == 20
+    res = SECTION.build(demo_store, Week.parse("2026-W47"))
+    k = res.kpis
+    assert 0 < k["label_health_score"] < 1
+    assert k["noisiest_class"] in truth["ambiguous_pair"]
+    assert set(k["top_confused_pair"].split("/")) == set(truth["ambiguous_pair"])
+    assert k["skipped_unlabeled"] == len(truth["unannotated_items"])
+    assert {"classes", "confused_pairs", "top_issues", "dataset_issues"} <= set(res.tables)
+    assert res.tables["top_issues"]["rank"].tolist() == list(range(1, 26))
+    assert any("Items first labeled this week" in line for line in res.summary)
+    assert any(line.startswith("Dataset issues (Datalab") for line in res.summary)
+    assert "majority_vote" in res.notes[0]
+    early = SECTION.build(demo_store, Week.parse("2026-W42"))
+    assert early.kpis["scored_items"] < k["scored_items"]

@@ -46,7 +46,7 @@ def build(store: Store, week: Week) -> SectionResult | None:
             figs.append(lq.slice_chart(result, key))
     tables = {
         "classes": result.classes,
-        "confused_pairs": result.confused_pairs.head(TOP),
+        "confused_pairs": result.confused_pairs.head(10),
         "top_issues": result.to_frame().head(TOP),
         "slices": pd.concat(result.slices.values(), ignore_index=True) if result.slices else pd.DataFrame(),
     }
@@ -83,7 +83,10 @@ def build(store: Store, week: Week) -> SectionResult | None:
         tables["dataset_issues"] = issues.summary
         show.append("dataset_issues")
         figs.append(dataset_issues_chart(issues))
-        kpis.update({f"dataset_{r.issue_type}": int(r.items) for r in issues.summary.itertuples()})
+        found = issues.summary.set_index("issue_type")["items"]
+        kpis.update(
+            {f"dataset_{t}": int(found[t]) for t in ("outlier", "near_duplicate", "split_leakage") if t in found}
+        )
     return SectionResult(summary=summary, kpis=kpis, charts=figs, tables=tables, show=show, notes=notes)
 
 
