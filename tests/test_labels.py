@@ -371,3 +371,13 @@ def test_report_section(demo_store, truth):
     assert "majority_vote" in res.notes[0]
     early = SECTION.build(demo_store, Week.parse("2026-W42"))
     assert early.kpis["scored_items"] < k["scored_items"]
+
+
+def test_given_class_without_probability_column(store_copy, tmp_path):
+    with Store.open(store_copy) as store:
+        store.con.raw_sql("ALTER TABLE predictions DROP COLUMN proba_zero")
+    out = tmp_path / "labels.csv"
+    res = _run(store_copy, "labels", "--out", str(out))
+    assert res.exit_code == 2
+    assert "no probability column for given label(s) 'zero'" in res.output
+    assert not out.exists()
