@@ -778,23 +778,31 @@ def item_context(store: Store, item_ids=None) -> pd.DataFrame:
     ann = store.data("annotations")
     if item_ids is not None:
         ann = ann.filter(ann.item_id.isin(list(item_ids)))
-    cols = ["item_id", "annotator_id", "label"] + [c for c in ("created_at", "guideline_version") if c in ann.columns]
-    frame = ann.select(*cols).execute()
-    g = frame.groupby("item_id", sort=True)
-    out = pd.DataFrame({"annotators": g["annotator_id"].agg(lambda s: ",".join(sorted(set(s))))})
-    out["labels"] = g.apply(
-        lambda d: ", ".join(f"{a}:{lab}" for a, lab in zip(d["annotator_id"], d["label"], strict=True)),
-        include_groups=False,
-    )
-    if "guideline_version" in frame:
-        out["guideline_versions"] = g["guideline_version"].agg(
-            lambda s: ",".join(sorted({str(v) for v in s if v is not None}))
+    # Aggregated in the backend: one row per item reaches pandas.
+    order = [ann.created_at, ann.annotator_id] if "created_at" in ann.columns else [ann.annotator_id]
+    aggs = {"labels": (ann.annotator_id.concat(":", ann.label)).group_concat(", ", order_by=order)}
+    if "created_at" in ann.columns:
+        aggs["first_at"] = ann.created_at.min()
+    out = ann.group_by("item_id").aggregate(**aggs)
+    who = ann.select("item_id", "annotator_id").distinct()
+    who = who.group_by("item_id").aggregate(annotators=who.annotator_id.group_concat(",", order_by=who.annotator_id))
+    out = out.join(who, "item_id")
+    if "guideline_version" in ann.columns:
+        gv = ann.filter(ann.guideline_version.notnull()).select("item_id", "guideline_version").distinct()
+        gv = gv.group_by("item_id").aggregate(
+            guideline_versions=gv.guideline_version.group_concat(",", order_by=gv.guideline_version)
         )
-    if "created_at" in frame:
+        out = out.left_join(gv, "item_id").drop("item_id_right")
+    out = out.order_by("item_id").execute().set_index("item_id")
+    out = out[["annotators", "labels", *[c for c in ("guideline_versions", "first_at") if c in out.columns]]]
+    if "guideline_versions" in out:
+        out["guideline_versions"] = out["guideline_versions"].fillna("")
+    if "first_at" in out:
         from .overview import Week
 
-        first = g["created_at"].min()
-        out["week"] = first.map(lambda ts: str(Week.of(ts)) if pd.notna(ts) else None)
+        weeks = {ts: str(Week.of(ts)) for ts in out["first_at"].dropna().dt.floor("D").unique()}
+        out["week"] = out["first_at"].dt.floor("D").map(weeks)
+        out = out.drop(columns="first_at")
     out = out.reset_index()
     items = store.data("items")
     item_cols = [c for c in ("source", "split") if c in items.columns]
