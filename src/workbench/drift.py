@@ -392,7 +392,7 @@ class DriftResult:
 # -- computing -----------------------------------------------------------------------------------------
 
 _CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 8
+_CACHE_SIZE = 16
 
 
 def _data_version(store: Store) -> tuple:
@@ -409,14 +409,18 @@ def summarise_reference(
     """The reference window's summary, computed once per store content and reused (cached in memory)."""
     items = store.data("items")
     table = window.apply(items, option="--reference")
-    key = (store.target, window, tuple(kinds.items()), n_bins, _data_version(store))
-    hit = _CACHE.get(key)
+    return _cached(store, ("items", window, n_bins), table, kinds, label=str(window), n_bins=n_bins)
+
+
+def _cached(store: Store, key: tuple, table: ir.Table, kinds: dict[str, str], *, label: str, n_bins: int = ds.N_BINS):
+    key = (store.target, *key, tuple(kinds.items()), _data_version(store))
     order = ("item_id",)
+    hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
         # The cached numbers stand; the expression is rebound to this connection.
         return dataclasses.replace(hit, table=ds.prepare(table, kinds, order_by=order))
-    summary = ds.summarise(table, kinds, label=str(window), n_bins=n_bins, order_by=order)
+    summary = ds.summarise(table, kinds, label=label, n_bins=n_bins, order_by=order)
     _CACHE[key] = summary
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -573,9 +577,9 @@ def _column_drift(s: ds.ColumnStatistic, scope: str) -> ColumnDrift:
     )
 
 
-def _small_drift(ref_t: ir.Table, cur_t: ir.Table, column: str, scope: str, labels: tuple[str, str], seed: int):
+def _small_drift(store: Store, ref_t: ir.Table, cur_t: ir.Table, column: str, scope: str, labels, seed: int):
     kinds = {column: ds.CATEGORICAL}
-    r = ds.summarise(ref_t, kinds, label=labels[0])
+    r = _cached(store, (scope, labels[0]), ref_t, kinds, label=labels[0])
     c = ds.summarise(cur_t, kinds, label=labels[1], bins_from=r)
     if not r.profiles[column].n or not c.profiles[column].n:
         side = labels[0] if not r.profiles[column].n else labels[1]
@@ -599,7 +603,8 @@ def _label_drift(store: Store, items: ir.Table, reference: Window, current: Wind
     def labels(w: Window) -> ir.Table:
         return consensus.semi_join(w.apply(items).select("item_id"), "item_id").select("label")
 
-    return _small_drift(labels(reference), labels(current), "label", "label", (str(reference), str(current)), seed)
+    windows = (str(reference), str(current))
+    return _small_drift(store, labels(reference), labels(current), "label", "label", windows, seed)
 
 
 def _prediction_drift(store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int):
@@ -619,9 +624,8 @@ def _prediction_drift(store: Store, items: ir.Table, reference: Window, current:
     def preds(w: Window) -> ir.Table:
         return pred.semi_join(w.apply(items).select("item_id"), "item_id").select("predicted_label")
 
-    return _small_drift(
-        preds(reference), preds(current), "predicted_label", "prediction", (str(reference), str(current)), seed
-    )
+    windows = (str(reference), str(current))
+    return _small_drift(store, preds(reference), preds(current), "predicted_label", "prediction", windows, seed)
 
 
 # -- distributions for charts -------------------------------------------------------------------------

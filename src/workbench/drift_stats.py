@@ -171,6 +171,7 @@ class WindowSummary:
     values: dict[str, np.ndarray]  # raw numeric values, only for windows of at most EXACT_KS_MAX rows
     table: ir.Table = field(repr=False, compare=False)
     order_by: tuple[str, ...] = ()
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # raw values fetched once (text)
 
 
 def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...] = ()) -> ir.Table:
@@ -671,6 +672,13 @@ def _ks_statistic_in_store(ref_values: np.ndarray, cur: WindowSummary, column: s
 
 def text_values(summary: WindowSummary, column: str, *, seed: int = 0) -> pd.Series:
     """The window's non-null texts, in a reproducible order (sampled above ``TEXT_MAX_ROWS``)."""
+    key = ("text", column, seed)
+    if key not in summary.memo:
+        summary.memo[key] = _fetch_text(summary, column, seed=seed)
+    return summary.memo[key]
+
+
+def _fetch_text(summary: WindowSummary, column: str, *, seed: int) -> pd.Series:
     t = summary.table
     x = t[column]
     sel = t.filter(x.notnull())
@@ -689,16 +697,16 @@ def _roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
 
 
 def _random_auc_percentile(y_test: np.ndarray, q: float, *, iterations: int = 1000, seed: int = 42) -> float:
-    """Percentile ``q`` of the ROC AUC of random scores (Evidently's seeds, scored by ranks)."""
-    from scipy.stats import rankdata
-
+    """Percentile ``q`` of the ROC AUC of random scores (Evidently's seeds; AUC from ranks, no ties)."""
     seeds = np.random.RandomState(seed).randint(0, iterations * 10, size=iterations)
-    pos = y_test == 1
+    pos = np.asarray(y_test) == 1
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
     aucs = np.empty(iterations)
-    for i, s in enumerate(seeds):
-        ranks = rankdata(np.random.RandomState(s).rand(len(y_test)))
-        aucs[i] = (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    chunk = max(1, 2_000_000 // max(len(pos), 1))
+    for start in range(0, iterations, chunk):
+        block = np.stack([np.random.RandomState(s).rand(len(pos)) for s in seeds[start : start + chunk]])
+        ranks = block.argsort(axis=1).argsort(axis=1) + 1.0
+        aucs[start : start + chunk] = (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(np.percentile(aucs, q))
 
 
@@ -726,7 +734,12 @@ def text_domain_classifier(
     )
     with warnings.catch_warnings():  # max_iter=50 as Evidently's; it warns on some inputs, as Evidently does
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_train, y_train)
+        try:
+            model.fit(x_train, y_train)
+        except ValueError as exc:  # no word left after stop words and max_df: nothing tells the windows apart
+            if "terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
+                raise
+            return 0.5, False, {"note": "no informative words (all are stop words or in over half the texts)"}
     auc = _roc_auc(y_test, model.predict_proba(x_test)[:, 1])
     if method == "abs_text_content_drift":
         return auc, bool(auc > threshold), {}

@@ -30,14 +30,16 @@ def build(store: Store, week: Week) -> SectionResult | None:
     weeks = dr.item_weeks(store)
     if week not in weeks:
         return SectionResult(summary=[f"No items were created in {week}; nothing to compare."])
+    n_ref = int(dr.drift_config().get("reference_weeks", dr.REFERENCE_WEEKS))
+    if week <= weeks[min(n_ref, len(weeks)) - 1]:
+        reference = dr.Window.weeks(weeks[0], weeks[min(n_ref, len(weeks)) - 1])
+        return SectionResult(
+            summary=[f"{week} is part of the drift reference ({reference}); later weeks are compared with it."]
+        )
     try:
         weekly = dr.compute_drift_by_week(store, weeks=[str(w) for w in weeks if w <= week])
     except BadInputError as exc:
         return SectionResult(summary=[f"Drift is not computed for {week}: {exc}"])
-    if str(week) not in weekly.weeks:
-        return SectionResult(
-            summary=[f"{week} is part of the drift reference ({weekly.reference}); later weeks are compared with it."]
-        )
     frame = weekly.to_frame()
     result = weekly.result(str(week))
     summary_frame = weekly.summary()

@@ -1,0 +1,307 @@
+"""Drift on the demo data (the planted shift), windows, bad input, history, CLI and report section."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from workbench import drift as dr
+from workbench import drift_stats as ds
+from workbench.cli import app
+from workbench.errors import BadInputError
+from workbench.overview import Week
+from workbench.store import Store
+
+FEATURES = 66  # 64 pixels, device, note
+
+
+@pytest.fixture(scope="module")
+def weekly(demo_store_path):
+    with Store.open(demo_store_path, read_only=True) as store:
+        return dr.compute_drift_by_week(store)
+
+
+def test_planted_shift_is_detected_from_its_first_week_and_not_before(weekly, truth):
+    shift_week = truth["shift"]["week"]
+    assert weekly.reference == f"{truth['weeks'][0]}..{truth['weeks'][1]}"
+    assert weekly.weeks == truth["weeks"][2:]
+    summary = weekly.summary().set_index("week")
+    for week in weekly.weeks:
+        if week >= shift_week:
+            assert summary.loc[week, "dataset_drift"], week
+            assert summary.loc[week, "drifted_share"] > 0.9, week
+        else:
+            assert not summary.loc[week, "dataset_drift"], week
+            assert summary.loc[week, "drifted_share"] < 0.1, week
+
+
+def test_shifted_features_drift_with_evidently_small_sample_methods(weekly, truth):
+    r = weekly.result(truth["shift"]["week"])
+    assert len(r.columns) == FEATURES
+    by_name = {c.column: c for c in r.columns}
+    assert by_name["device"].kind == "categorical" and by_name["device"].drifted
+    assert by_name["note"].kind == "text" and by_name["note"].method == "perc_text_content_drift"
+    assert by_name["note"].drifted
+    assert by_name["pixel_21"].method == "ks"  # the reference (two weeks, 465 items) is below 1,000 rows
+    assert set(r.drifted_columns()) >= {"device", "note"}
+
+
+def test_default_windows_are_latest_week_against_everything_before(demo_store, truth):
+    r = dr.compute_drift(demo_store)
+    assert r.current == truth["weeks"][-1]
+    assert r.reference == "..2026-11-15"
+    items = demo_store.data("items").execute()
+    last = Week.parse(truth["weeks"][-1])
+    assert r.n_current == int(((items.created_at >= last.start) & (items.created_at < last.end)).sum())
+    assert r.n_reference == int((items.created_at < last.start).sum())
+    # Above 1,000 reference rows Evidently uses distances.
+    assert {c.method for c in r.columns} == {"wasserstein", "jensenshannon", "abs_text_content_drift"}
+    assert r.dataset_drift
+
+
+def test_date_range_includes_the_whole_last_day(demo_store):
+    items = demo_store.data("items").execute()
+    w = dr.Window.parse("2026-10-01..2026-10-07")
+    n = int(w.apply(demo_store.data("items")).count().execute())
+    expected = ((items.created_at >= "2026-10-01") & (items.created_at < "2026-10-08")).sum()
+    assert n == expected and n > 0
+    assert dr.Window.parse("2026-W40..2026-W41").start == Week.parse("2026-W40").start
+    assert dr.Window.parse("2026-W40..2026-W41").end == Week.parse("2026-W41").end
+
+
+def test_filter_window_and_json_shape(demo_store):
+    r = dr.compute_drift(demo_store, reference="split=train", current="split=production")
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["dataset_drift"] is True
+    assert d["drift_share"] == 0.5
+    assert d["drifted_share"] == pytest.approx(r.n_drifted / FEATURES)
+    assert {"column", "kind", "method", "statistic", "threshold", "drifted"} <= set(d["columns"][0])
+    assert d["label_drift"]["column"] == "label" and d["prediction_drift"]["column"] == "predicted_label"
+    assert "label" not in {c["column"] for c in d["columns"]}
+
+
+@pytest.mark.parametrize(
+    ("reference", "current", "message"),
+    [
+        ("2030-01-01..2030-01-31", "2026-W46", "outside the data"),
+        ("split=nope", "2026-W46", "split=nope"),
+        ("colour=red", "2026-W46", "no column 'colour'"),
+        ("2026-W40", "yesterday", "not a window"),
+        ("2026-10-10..2026-10-01", "2026-W46", "empty"),
+    ],
+)
+def test_bad_windows_name_the_window(demo_store, reference, current, message):
+    with pytest.raises(BadInputError, match=message):
+        dr.compute_drift(demo_store, reference=reference, current=current)
+
+
+def _synthetic_store(path, items: pd.DataFrame) -> Store:
+    store = Store.open(path)
+    store.con.create_table("items", items)
+    return store
+
+
+def _items(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "item_id": [f"i{i:04d}" for i in range(n)],
+            "split": np.where(np.arange(n) < n // 2, "train", "eval"),
+            "x": rng.normal(0, 1, n),
+            "colour": rng.choice(["red", "blue"], n),
+        }
+    )
+
+
+def test_feature_null_in_one_window_is_bad_input(tmp_path):
+    items = _items()
+    items.loc[items.split == "eval", "x"] = np.nan
+    with _synthetic_store(tmp_path / "s.duckdb", items) as store:
+        with pytest.raises(BadInputError, match=r"Column 'x' has no values in window 'split=eval'"):
+            dr.compute_drift(store, reference="split=train", current="split=eval", include_labels=False)
+
+
+def test_column_changing_type_between_windows_is_bad_input(tmp_path):
+    items = _items()
+    items["code"] = np.where(items.split == "train", "12", "A7")
+    with _synthetic_store(tmp_path / "s.duckdb", items) as store:
+        with pytest.raises(BadInputError, match="'code' changes type between windows"):
+            dr.compute_drift(store, reference="split=train", current="split=eval", include_labels=False)
+        # Declared categorical, it is compared as it is.
+        r = dr.compute_drift(
+            store,
+            reference="split=train",
+            current="split=eval",
+            include_labels=False,
+            config={"categorical_columns": ["code"]},
+        )
+        assert r.column("code").drifted
+
+
+def test_row_order_does_not_change_results_and_inputs_are_untouched(tmp_path):
+    items = _items(600, seed=3)
+    places = ["front desk", "mail room", "branch office", "archive"]
+    items["note"] = [f"{['clean', 'faint', 'smudged'][i % 3]} scan from {places[i % 4]}" for i in range(len(items))]
+    shuffled = items.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    before = shuffled.copy()
+    results = []
+    for name, frame in (("a", items), ("b", shuffled)):
+        with _synthetic_store(tmp_path / f"{name}.duckdb", frame) as store:
+            r = dr.compute_drift(store, reference="split=train", current="split=eval", include_labels=False)
+            results.append(r.to_frame().set_index("column")[["method", "statistic", "drifted"]])
+    pd.testing.assert_frame_equal(results[0], results[1])
+    pd.testing.assert_frame_equal(shuffled, before)
+    assert results[0].loc["note", "method"] == "perc_text_content_drift"
+
+
+def test_text_without_informative_words_is_not_drifted():
+    ref = pd.Series(["the form was scanned"] * 50)
+    cur = pd.Series(["the form was scanned"] * 40)
+    auc, drifted, detail = ds.text_domain_classifier(ref, cur, method="perc_text_content_drift", threshold=0.95)
+    assert (auc, drifted) == (0.5, False) and "no informative words" in detail["note"]
+
+
+def test_benjamini_hochberg_is_stated_and_only_removes_drift(demo_store):
+    plain = dr.compute_drift(demo_store, reference="2026-W40..2026-W41", current="2026-W44")
+    bh = dr.compute_drift(demo_store, reference="2026-W40..2026-W41", current="2026-W44", correction="bh")
+    assert plain.correction == "none"
+    assert bh.correction.startswith("benjamini-hochberg")
+    p = [c.statistic for c in plain.columns if c.method in ("ks", "chisquare", "z")]
+    from statsmodels.stats.multitest import multipletests
+
+    expected = multipletests(p, method="fdr_bh")[1]
+    got = [c.p_adjusted for c in bh.columns if c.method in ("ks", "chisquare", "z")]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert bh.n_drifted <= plain.n_drifted
+    assert plain.n_drifted > 0 and bh.n_drifted == 0
+
+
+def test_per_column_method_and_threshold_overrides(demo_store):
+    r = dr.compute_drift(
+        demo_store,
+        reference="2026-W40..2026-W41",
+        current="2026-W42",
+        columns=["pixel_21", "device"],
+        methods={"pixel_21": "wasserstein"},
+        thresholds={"device": 0.5},
+        include_labels=False,
+    )
+    assert r.column("pixel_21").method == "wasserstein" and r.column("pixel_21").threshold == 0.1
+    assert r.column("device").method == "chisquare" and r.column("device").threshold == 0.5
+    with pytest.raises(BadInputError, match="does not apply"):
+        dr.compute_drift(demo_store, columns=["device"], methods={"device": "ks"}, include_labels=False)
+
+
+def test_label_drift_counts_items_not_annotations(demo_store):
+    r = dr.compute_drift(demo_store, reference="2026-W40..2026-W41", current="2026-W42")
+    ann = demo_store.data("annotations").execute()
+    items = demo_store.data("items").execute()
+    ref_items = items[items.created_at < Week.parse("2026-W41").end].item_id
+    assert r.label_drift.n_reference == ann[ann.item_id.isin(ref_items)].item_id.nunique()
+    assert r.label_drift.scope == "label" and r.prediction_drift.scope == "prediction"
+
+
+def test_reference_summary_is_cached_and_reused(demo_store):
+    kinds = dr.infer_kinds(demo_store)
+    window = dr.Window.parse("2026-W40..2026-W41")
+    a = dr.summarise_reference(demo_store, window, kinds)
+    b = dr.summarise_reference(demo_store, window, kinds)
+    assert a.histograms is b.histograms and a.profiles is b.profiles
+
+
+def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_path):
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(5)
+    ref = np.concatenate([rng.normal(0, 1, 3000), [50.0], np.zeros(200)])
+    cur = np.concatenate([rng.normal(0.05, 1.1, 2500), [-40.0], np.zeros(100)])
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
+            "split": ["r"] * len(ref) + ["c"] * len(cur),
+            "x": np.round(np.concatenate([ref, cur]), 2),
+        }
+    )
+    with _synthetic_store(tmp_path / "w.duckdb", items) as store:
+        r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+    x = items.x.to_numpy()
+    expected = wasserstein_distance(x[: len(ref)], x[len(ref) :]) / np.std(x[: len(ref)])
+    assert r.column("x").method == "wasserstein"
+    assert r.column("x").statistic == pytest.approx(expected, rel=1e-9)
+
+
+def test_default_method_follows_evidently():
+    assert ds.default_method("numeric", 1000, 6) == "ks"
+    assert ds.default_method("numeric", 1000, 5) == "chisquare"
+    assert ds.default_method("numeric", 1000, 2) == "z"
+    assert ds.default_method("numeric", 1001, 6) == "wasserstein"
+    assert ds.default_method("numeric", 1001, 5) == "jensenshannon"
+    assert ds.default_method("categorical", 500, 3) == "chisquare"
+    assert ds.default_method("categorical", 5000, 2) == "jensenshannon"
+    assert ds.default_method("text", 1000, 0) == "perc_text_content_drift"
+    assert ds.default_method("text", 1001, 0) == "abs_text_content_drift"
+
+
+def test_history_is_stored_and_rerunning_a_week_replaces_its_rows(writable_store, weekly):
+    n = dr.save_drift_history(writable_store, weekly)
+    assert n == len(weekly.weeks) * (FEATURES + 2)
+    again = dr.compute_drift_by_week(writable_store, weeks=["2026-W46"])
+    dr.save_drift_history(writable_store, again)
+    history = dr.load_drift_history(writable_store)
+    assert len(history) == n
+    assert set(history.week) == set(weekly.weeks)
+    w46 = history[(history.week == "2026-W46") & (history.scope == "feature")]
+    assert len(w46) == FEATURES and w46.drifted.all()
+
+
+def test_charts_render_to_vega_lite(weekly):
+    r = weekly.result("2026-W46")
+    for chart in (
+        dr.top_drifted_chart(r),
+        dr.distribution_chart(r, "device"),
+        dr.distribution_chart(r, "pixel_21"),
+        dr.drift_heatmap_chart(weekly.to_frame()),
+        dr.drifted_share_chart(weekly.summary()),
+    ):
+        spec = chart.to_dict()
+        assert "$schema" in spec
+    shares = r.distributions["pixel_21"].groupby("window")["share"].sum()
+    assert shares["reference"] == pytest.approx(1.0) and shares["current"] == pytest.approx(1.0)
+
+
+def test_cli_writes_outputs_and_bad_input_writes_nothing(demo_store_path, tmp_path):
+    store = tmp_path / "wb.duckdb"
+    shutil.copy(demo_store_path, store)
+    runner = CliRunner()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["--store", str(store), "drift", "--by", "week", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    d = json.loads((out / "drift.json").read_text())
+    assert d["current"]["window"] == "2026-W47" and d["dataset_drift"] is True
+    assert [w["dataset_drift"] for w in d["by_week"]] == [False, False, False, False, True, True]
+    weekly_csv = pd.read_csv(out / "drift_by_week.csv")
+    assert len(weekly_csv) == 6 * (FEATURES + 2)
+    assert (out / "drift_heatmap.html").exists() and (out / "drift_top.html").exists()
+
+    bad = tmp_path / "bad"
+    res = runner.invoke(app, ["--store", str(store), "drift", "--current", "2031-01-01..2031-01-07", "--out", str(bad)])
+    assert res.exit_code == 2
+    assert "outside the data" in res.output
+    assert not bad.exists()
+
+
+def test_report_section(demo_store):
+    from workbench.sections.drift import SECTION
+
+    assert SECTION.order == 40
+    res = SECTION.build(demo_store, Week.parse("2026-W46"))
+    assert res.kpis["dataset_drift"] is True and res.kpis["drifted_features"] == FEATURES
+    assert any("since 2026-W46" in line for line in res.summary)
+    assert any(line.startswith("Label distribution") for line in res.summary)
+    ref_week = SECTION.build(demo_store, Week.parse("2026-W40"))
+    assert "part of the drift reference" in ref_week.summary[0]
