@@ -242,3 +242,22 @@ def test_report_section(demo_store, truth):
     assert any("Flagged a07" in s for s in res.summary)
     early = SECTION.build(demo_store, Week.parse(truth["weeks"][2]))  # before a07 degrades
     assert not any("dropped" in s for s in early.summary)
+
+
+def test_majority_vote_tie_rule_without_timestamps_matches_the_foundation():
+    from workbench.annotators import majority_vote_codes
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "item_id": np.repeat([f"i{i:03d}" for i in range(300)], 2),
+            "annotator_id": np.tile(["x", "y"], 300),
+            "label": rng.choice(["b", "a", "c"], 600),
+        }
+    )
+    annotations = AnnotationSet(frame=frame, classes=("c", "b", "a"))  # class order differs from name order
+    cls, share = majority_vote_codes(annotations)
+    ref = majority_vote(frame).sort_values("item_id")
+    assert np.asarray(annotations.classes)[cls].tolist() == ref["consensus_label"].tolist()
+    np.testing.assert_allclose(share, ref["agreement"])
+    assert (share == 0.5).sum() > 50  # ties were exercised

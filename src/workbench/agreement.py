@@ -137,48 +137,67 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
     n_total = int(t.count().execute())
     if n_total == 0:
         raise BadInputError(f"Store {store.target}: table 'annotations' is empty. Ingest annotations first.")
-    # Latest first; equal timestamps fall back to the label so the choice is deterministic.
-    order = ([ibis.desc("created_at")] if "created_at" in cols else []) + [ibis.desc("label")]
-    ranked = t.mutate(_rank=ibis.row_number().over(group_by=["item_id", "annotator_id"], order_by=order))
-    kept = ranked.filter(ranked._rank == 0).drop("_rank")
+    if classes is None:
+        classes = known_classes(store)
+    if classes is None:
+        classes = tuple(sorted(t.select("label").distinct().execute()["label"].dropna()))
+    classes = tuple(classes)
+    # Ids travel once per distinct id; the rows travel as integer codes (ids in sorted order).
+    item_codes = t.select("item_id").distinct().mutate(_item=ibis.row_number().over(order_by="item_id"))
+    annotator_codes = t.select("annotator_id").distinct()
+    annotator_codes = annotator_codes.mutate(_annotator=ibis.row_number().over(order_by="annotator_id"))
+    items = item_codes.order_by("_item").execute()["item_id"].to_numpy()
+    annotators = annotator_codes.order_by("_annotator").execute()["annotator_id"].to_numpy()
+    coded = (
+        t.join(item_codes, "item_id")
+        .join(annotator_codes, "annotator_id")
+        .mutate(_label=t.label.cases(*[(c, i) for i, c in enumerate(classes)], else_=-1))
+    )
+    rest = [c for c in ("created_at", "guideline_version") if c in cols]
+    # Within an (item, annotator) pair the latest label comes first; equal timestamps: the alphabetically last.
+    order = ["_item", "_annotator"] + ([ibis.desc("created_at")] if "created_at" in cols else []) + [ibis.desc("label")]
+    rows = coded.order_by(order).select("_item", "_annotator", "_label", *rest).execute()
+    item = rows["_item"].to_numpy(dtype=np.int64)
+    annotator = rows["_annotator"].to_numpy(dtype=np.int64)
+    first = np.r_[True, (item[1:] != item[:-1]) | (annotator[1:] != annotator[:-1])]
     notes: list[str] = []
-    n_kept = int(kept.count().execute())
-    duplicates = n_total - n_kept
+    duplicates = int((~first).sum())
     if duplicates:
         notes.append(
             f"{duplicates:,} annotation(s) repeated an earlier label of the same annotator on the same item; "
             "the latest label of each annotator per item was kept."
         )
-    if classes is None:
-        classes = known_classes(store)
-    unknown_n, unknown_ex = 0, ()
-    if classes is None:
-        labels = kept.select("label").distinct().execute()["label"].dropna()
-        classes = tuple(sorted(labels))
-    else:
-        classes = tuple(classes)
-        bad = kept.filter(~kept.label.isin(classes))
-        unknown_n = int(bad.count().execute())
-        if unknown_n:
-            unknown_ex = tuple(sorted(bad.select("label").distinct().limit(5).execute()["label"].astype(str)))
-            notes.append(
-                f"{unknown_n:,} annotation(s) in table 'annotations', column 'label', use labels outside the known "
-                f"classes ({', '.join(unknown_ex)}); they were left out. Known classes: {', '.join(classes)}. "
-                "Add a proba_<label> column to the predictions or fix the labels."
-            )
-            kept = kept.filter(kept.label.isin(classes))
-    if unknown_n == n_kept:
+    label = rows["_label"].to_numpy(dtype=np.int64)
+    unknown = first & (label < 0)
+    unknown_n, unknown_ex = int(unknown.sum()), ()
+    if unknown_n:
+        odd = t.filter(~t.label.isin(classes)).select("label").distinct().order_by("label").limit(5).execute()
+        unknown_ex = tuple(odd["label"].astype(str))
+        notes.append(
+            f"{unknown_n:,} annotation(s) in table 'annotations', column 'label', use labels outside the known "
+            f"classes ({', '.join(unknown_ex)}); they were left out. Known classes: {', '.join(classes)}. "
+            "Add a proba_<label> column to the predictions or fix the labels."
+        )
+    keep = first & (label >= 0)
+    if not keep.any():
         raise BadInputError(
             f"Store {store.target}: no annotation in table 'annotations' has a known class "
             f"({', '.join(classes)}). Check the 'label' column."
         )
-    # Integer codes: ids in sorted order, classes in the order of ``classes``.
-    coded = kept.mutate(
-        _item=ibis.dense_rank().over(order_by="item_id"),
-        _annotator=ibis.dense_rank().over(order_by="annotator_id"),
-        _label=kept.label.cases(*[(c, i) for i, c in enumerate(classes)], else_=-1),
+    if not keep.all():
+        rows = rows.loc[keep].reset_index(drop=True)
+        item, annotator, label = item[keep], annotator[keep], label[keep]
+    frame = pd.DataFrame(
+        {
+            "item_id": items[item],
+            "annotator_id": annotators[annotator],
+            "label": np.asarray(classes, dtype=object)[label],
+            **{c: rows[c].to_numpy() for c in rest},
+            "_item": item,
+            "_annotator": annotator,
+            "_label": label,
+        }
     )
-    frame = coded.order_by(["_item", "_annotator"]).execute()
     return AnnotationSet(
         frame=frame,
         classes=classes,

@@ -66,7 +66,6 @@ import numpy as np
 import pandas as pd
 
 from .agreement import AnnotationSet, iso_week_labels, read_annotations
-from .consensus import majority_vote
 from .errors import BadInputError
 from .store import Store
 
@@ -203,10 +202,32 @@ def _codes(annotations: AnnotationSet):
     return item, annotator, label, items, annotators
 
 
+def majority_vote_codes(annotations: AnnotationSet) -> tuple[np.ndarray, np.ndarray]:
+    """Majority vote over integer codes, with the tie rule of :func:`workbench.consensus.majority_vote`.
+
+    Returns the consensus class code and the share of votes it got, per item
+    (items in the order of :meth:`AnnotationSet.codes`).
+    """
+    item, _, label, items, _ = annotations.codes()
+    n, k = len(items), len(annotations.classes)
+    counts = np.bincount(item * k + label, minlength=n * k).reshape(n, k)
+    top = counts.max(axis=1, keepdims=True)
+    cand = counts == top
+    if "created_at" in annotations.frame.columns:
+        never = np.iinfo(np.int64).max
+        ts = annotations.frame["created_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ts = np.where(pd.isna(annotations.frame["created_at"]).to_numpy(), never, ts)
+        first = np.full(n * k, never, dtype=np.int64)
+        np.minimum.at(first, item * k + label, ts)
+        first = np.where(cand, first.reshape(n, k), never)
+        cand &= first == first.min(axis=1, keepdims=True)
+    name_rank = np.argsort(np.argsort(np.asarray(annotations.classes, dtype=object)))
+    cls = np.argmin(np.where(cand, name_rank[None, :], k), axis=1)
+    return cls.astype(np.int64), top[:, 0] / counts.sum(axis=1)
+
+
 def _run_mv(annotations: AnnotationSet, item, annotator, label, items, k) -> MethodResult:
-    mv = majority_vote(annotations.frame).set_index("item_id").reindex(items)
-    cls = pd.Categorical(mv["consensus_label"], categories=list(annotations.classes)).codes.astype(np.int64)
-    quality = mv["agreement"].to_numpy(dtype=float)
+    cls, quality = majority_vote_codes(annotations)
     n_ann = np.bincount(item, minlength=len(items))
     multi = n_ann[item] >= 2
     hit = (label == cls[item]) & multi
@@ -214,6 +235,15 @@ def _run_mv(annotations: AnnotationSet, item, annotator, label, items, k) -> Met
     with np.errstate(invalid="ignore", divide="ignore"):
         aq = np.bincount(annotator, weights=hit, minlength=m) / np.bincount(annotator, weights=multi, minlength=m)
     return MethodResult(cls, quality, aq)
+
+
+def _prediction_rows(predictions: Predictions, items: pd.Index) -> np.ndarray:
+    """Row of ``predictions.proba`` for each item, -1 where the item has no prediction."""
+    ids = predictions.item_id
+    keep = ~ids.duplicated()
+    rows = np.flatnonzero(keep)
+    idx = ids[keep].get_indexer(items)
+    return np.where(idx >= 0, rows[idx], -1)
 
 
 def _run_ds(annotations: AnnotationSet, item, annotator, label, items, annotators, k, *, seed: int) -> MethodResult:
@@ -241,12 +271,9 @@ def _run_ds(annotations: AnnotationSet, item, annotator, label, items, annotator
 def _run_crowdlab(annotations, item, annotator, label, items, annotators, k, predictions: Predictions, *, seed):
     from .crowd_sparse import LongLabels, crowdlab
 
-    row_of = pd.Series(np.arange(len(predictions.item_id)), index=predictions.item_id)
-    row_of = row_of[~row_of.index.duplicated()]
-    pos = row_of.reindex(items).to_numpy()
-    covered = ~np.isnan(pos)
+    pos = _prediction_rows(predictions, items)
+    covered = pos >= 0
     notes = []
-    mv = _run_mv(annotations, item, annotator, label, items, k)
     if not covered.any():
         raise BadInputError(
             "CROWDLAB needs predicted probabilities for the annotated items, but table 'predictions' has none of "
@@ -265,10 +292,13 @@ def _run_crowdlab(annotations, item, annotator, label, items, annotators, k, pre
             "CROWDLAB needs some items with two or more annotations; every item with predictions has one. "
             "Use --method mv or ds."
         )
-    proba = predictions.proba[pos[covered].astype(np.int64)]
+    proba = predictions.proba[pos[covered]]
     res = crowdlab(lab, proba, seed=seed)
-    cls = mv.label.copy()
-    quality = mv.quality.copy()
+    if covered.all():
+        cls, quality = res.consensus_label, res.consensus_quality
+    else:
+        mv = _run_mv(annotations, item, annotator, label, items, k)
+        cls, quality = mv.label.copy(), mv.quality.copy()
     cls[sub_items] = res.consensus_label
     quality[sub_items] = res.consensus_quality
     if (~covered).any():
@@ -282,13 +312,11 @@ def _run_crowdlab(annotations, item, annotator, label, items, annotators, k, pre
 def _model_agreement(
     predictions: Predictions, items: pd.Index, mv_label: np.ndarray, multi: np.ndarray
 ) -> float | None:
-    row_of = pd.Series(np.arange(len(predictions.item_id)), index=predictions.item_id)
-    row_of = row_of[~row_of.index.duplicated()]
-    pos = row_of.reindex(items).to_numpy()
-    ok = ~np.isnan(pos) & multi
+    pos = _prediction_rows(predictions, items)
+    ok = (pos >= 0) & multi
     if not ok.any():
         return None
-    pred = np.argmax(predictions.proba[pos[ok].astype(np.int64)], axis=1)
+    pred = np.argmax(predictions.proba[pos[ok]], axis=1)
     return float(np.mean(pred == mv_label[ok]))
 
 
@@ -334,7 +362,9 @@ def consensus_from_annotations(
     # The rule used without enough gold.
     labels_per_annotator = np.bincount(annotator)
     median_labels = float(np.median(labels_per_annotator))
-    model_agree = _model_agreement(predictions, items, run("mv").label, multi) if crowdlab_ok else None
+    model_agree = (
+        _model_agreement(predictions, items, run("mv").label, multi) if crowdlab_ok and method == "auto" else None
+    )
     pair_agree = None
     if model_agree is not None:
         from .agreement import agreement_from_counts, label_counts
