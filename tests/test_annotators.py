@@ -261,3 +261,31 @@ def test_majority_vote_tie_rule_without_timestamps_matches_the_foundation():
     assert np.asarray(annotations.classes)[cls].tolist() == ref["consensus_label"].tolist()
     np.testing.assert_allclose(share, ref["agreement"])
     assert (share == 0.5).sum() > 50  # ties were exercised
+
+
+def test_active_learning_scores_equal_cleanlab_on_the_demo(demo_store, inputs):
+    import contextlib
+    import io
+    import warnings
+
+    from cleanlab.multiannotator import get_active_learning_scores
+
+    from workbench.annotators import active_learning_scores
+
+    annotations, predictions, _ = inputs
+    scores = active_learning_scores(demo_store)
+    wide = annotations.frame.pivot(index="item_id", columns="annotator_id", values="label")
+    codes = {c: i for i, c in enumerate(annotations.classes)}
+    dense = wide.apply(lambda col: col.map(codes)).astype(float).to_numpy()
+    proba = pd.DataFrame(predictions.proba, index=predictions.item_id)
+    unlabeled_ids = proba.index.difference(wide.index)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref, ref_unl = get_active_learning_scores(
+            dense, proba.loc[wide.index].to_numpy(), proba.loc[unlabeled_ids].to_numpy()
+        )
+    got = scores.set_index("item_id")["activelab_score"]
+    np.testing.assert_allclose(got.loc[wide.index].to_numpy(), ref, atol=1e-6)
+    np.testing.assert_allclose(got.loc[unlabeled_ids].to_numpy(), ref_unl, atol=1e-6)
+    assert (~scores["labeled"]).sum() == len(unlabeled_ids) > 0
+    assert scores["activelab_score"].is_monotonic_increasing
