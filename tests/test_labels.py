@@ -183,6 +183,16 @@ def test_score_labels_row_order_invariant():
     assert (f1[perm] == f2).all()
     assert (y_noisy == y_copy).all() and (probs == probs_copy).all()  # inputs untouched
     assert f1[:40].mean() > 0.5 > f1[40:].mean()
+    for method in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
+        q, _, _ = score_labels(y_noisy, probs, rank_by=method)
+        np.testing.assert_allclose(q, get_label_quality_scores(y_noisy, probs, method=method), atol=1e-12)
+    for filter_by in ("confident_learning", "prune_by_noise_rate", "both"):
+        _, f, _ = score_labels(y_noisy, probs, filter_by=filter_by)
+        assert (f == find_label_issues(y_noisy, probs, filter_by=filter_by)).all()
+    with pytest.raises(BadInputError, match="class indices"):
+        score_labels(y_noisy + k, probs)
+    with pytest.raises(BadInputError, match="shape"):
+        score_labels(y_noisy[:10], probs)
 
 
 @pytest.mark.parametrize("rank_by", ["self_confidence", "confidence_weighted_entropy"])
