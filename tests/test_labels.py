@@ -222,6 +222,8 @@ def test_until_restricts_annotations(demo_store, result_table):
     early = compute_label_quality(demo_store, until=Week.parse("2026-W43").end, slices=False)
     assert 0 < early.counts["labeled_items"] < result_table.counts["labeled_items"]
     assert early.params["until"] == "2026-10-26T00:00:00"
+    assert early.counts["items"] < result_table.counts["items"]  # items created later do not count
+    assert early.counts["skipped_unlabeled"] == early.counts["items"] - early.counts["labeled_items"]
 
 
 # -- class health and slices ---------------------------------------------------------------------

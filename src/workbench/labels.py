@@ -125,6 +125,8 @@ def given_labels(
     if until is not None and "created_at" in ann.columns:
         ann = ann.filter(ann.created_at < ibis.literal(until))
     items = store.data("items")
+    if until is not None and "created_at" in items.columns:
+        items = items.filter(items.created_at.isnull() | (items.created_at < ibis.literal(until)))
     n_items = int(items.count().execute())
     known = set(ann.select("label").distinct().execute()["label"].dropna())
     if store.has("gold"):
