@@ -289,3 +289,12 @@ def test_active_learning_scores_equal_cleanlab_on_the_demo(demo_store, inputs):
     np.testing.assert_allclose(got.loc[unlabeled_ids].to_numpy(), ref_unl, atol=1e-6)
     assert (~scores["labeled"]).sum() == len(unlabeled_ids) > 0
     assert scores["activelab_score"].is_monotonic_increasing
+
+
+def test_gold_labels_outside_the_classes_are_named(inputs):
+    annotations, predictions, gold = inputs
+    odd = gold.copy()
+    odd.iloc[:3] = "eleven"
+    c = consensus_from_annotations(annotations, predictions=predictions, gold=odd, method="mv")
+    assert any("3 gold label(s) in table 'gold'" in n for n in c.notes)
+    assert c.to_frame().attrs["method"] == "mv"

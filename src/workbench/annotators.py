@@ -178,7 +178,14 @@ class Consensus:
     params: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
+        """``item_id, consensus_label, consensus_quality, n_annotations, agreement, method``.
+
+        ``attrs["method"]`` and ``attrs["reason"]`` say which method was used and why.
+        """
+        out = self.frame.copy()
+        out.attrs["method"] = self.method
+        out.attrs["reason"] = self.reason
+        return out
 
     def label_of(self) -> pd.Series:
         """Consensus label by item id."""
@@ -405,6 +412,12 @@ def consensus_from_annotations(
         known = g.notna().to_numpy() & g.isin(annotations.classes).to_numpy()
         gold_codes = np.where(known, pd.Categorical(g, categories=list(annotations.classes)).codes, -1)
         n_gold = int(known.sum())
+        outside = int((g.notna() & ~g.isin(annotations.classes)).sum())
+        if outside:
+            notes.append(
+                f"{outside:,} gold label(s) in table 'gold', column 'label', are not known classes "
+                f"({', '.join(annotations.classes)}); those gold items are not used."
+            )
         never = int((~gold.index.isin(items)).sum())
         if never:
             notes.append(
