@@ -159,5 +159,36 @@ def _(lq, mo, result):
     return
 
 
+@app.cell
+def _(mo):
+    run_datalab = mo.ui.run_button(label="Check dataset issues")
+    mo.vstack(
+        [
+            mo.md(
+                "## Dataset issues\n\nOutliers, near-duplicates, train/eval leakage, class imbalance and empty "
+                "features, from Cleanlab's Datalab on the item features (a random sample above 100,000 items)."
+            ),
+            run_datalab,
+        ]
+    )
+    return (run_datalab,)
+
+
+@app.cell
+def _(mo, run_datalab):
+    mo.stop(not run_datalab.value, mo.md("*Press the button to run the check (it compares every item with its neighbours).*"))
+    from workbench.dataset_issues import dataset_issues_chart, load_dataset_issues
+
+    _issues = load_dataset_issues()
+    mo.vstack(
+        [
+            mo.md("\n".join(_issues.summary_lines())),
+            mo.ui.altair_chart(dataset_issues_chart(_issues)),
+            mo.ui.table(_issues.summary, selection=None),
+        ]
+    )
+    return
+
+
 if __name__ == "__main__":
     app.run()

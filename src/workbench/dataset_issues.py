@@ -305,3 +305,11 @@ def dataset_issues_chart(result: DatasetIssues) -> alt.Chart:
         )
         .properties(width=400)
     )
+
+
+def load_dataset_issues(target: str | None = None, **options) -> DatasetIssues:
+    """Open the store read-only, run :func:`find_dataset_issues` (``options`` passed on) and close it."""
+    from .store import Store
+
+    with Store.open(target, read_only=True) as store:
+        return find_dataset_issues(store, **options)
