@@ -857,11 +857,17 @@ def annotator_quality_chart(report: AnnotatorReport):
     )
 
 
-def annotator_drift_chart(report: AnnotatorReport, *, annotators: list[str] | None = None):
-    """Weekly agreement with consensus per annotator; weeks with a significant decline are marked."""
+def annotator_drift_chart(
+    report: AnnotatorReport, *, annotators: list[str] | None = None, min_labels: int = DRIFT_MIN_LABELS
+):
+    """Weekly agreement with consensus per annotator; weeks with a significant decline are marked.
+
+    Annotator-weeks with fewer than ``min_labels`` labels on multi-annotated items are left out (too noisy).
+    """
     import altair as alt
 
     data = report.drift
+    data = data[data["labels"] >= min_labels]
     if annotators is not None:
         data = data[data["annotator_id"].isin(annotators)]
     flagged = set(report.flagged()["annotator_id"])

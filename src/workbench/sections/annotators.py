@@ -94,12 +94,26 @@ def build(store: Store, week: Week) -> SectionResult | None:
         kpis=kpis,
         charts=charts,
         tables={
-            "annotators": report.annotators[[*ANNOTATOR_COLUMNS, "gold_labels"]],
+            "annotators": report.annotators[[*ANNOTATOR_COLUMNS, "gold_labels", "declined_from_week"]],
+            "annotator_overview": report.annotators[
+                [
+                    "annotator_id",
+                    "n_labels",
+                    "quality",
+                    "agreement_with_consensus",
+                    "gold_accuracy",
+                    "gold_ci_low",
+                    "gold_ci_high",
+                    "gold_labels",
+                    "flagged",
+                    "declined_from_week",
+                ]
+            ],
             "agreement_weekly": agreement.per_week,
             "agreement_per_class": agreement.per_class,
             "drift": report.drift,
         },
-        show=["annotators", "agreement_weekly"],
+        show=["annotator_overview", "agreement_weekly"],
         notes=list(dict.fromkeys([*agreement.notes, *report.notes])),
     )
 
