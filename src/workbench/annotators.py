@@ -48,13 +48,18 @@ quality; for ``ds`` the estimated accuracy ``sum_c prior_c P(label=c|true=c)``;
 for ``mv`` agreement with consensus on items with two or more annotations),
 agreement with the consensus, accuracy on gold items with a Wilson 95%
 confidence interval, and a flag with its reason when gold accuracy is below
-``gold_threshold`` on at least ``min_gold_labels`` gold items, or when quality
-declined significantly (drift).
+``gold_threshold`` (0.75) on at least ``min_gold_labels`` (20) gold labels
+(re-calibration needed), or when quality declined significantly (drift).
+``kind`` is ``human`` unless the annotator id matches a pattern of another
+kind under ``[annotators] kinds`` in ``workbench.toml``, e.g.
+``kinds = {model = ["gpt-*"]}``; ``gold_threshold`` and ``min_gold_labels``
+can be set there too.
 
 Drift: per annotator and ISO week, agreement with the consensus on items with
 two or more annotations, compared with the annotator's earlier weeks (those not
 already flagged) by a one-sided two-proportion z-test; a week is flagged when
-p < ``drift_alpha`` and the drop is at least ``drift_min_drop``.
+p < ``drift_alpha`` (0.01) and the drop is at least ``drift_min_drop`` (0.15),
+with at least 10 labels in the week and in the baseline.
 """
 
 from __future__ import annotations
