@@ -150,9 +150,9 @@ def run_step(step: str, folder: Path) -> dict:
         out["alpha"] = res.overall["krippendorff_alpha"]
         out["pairs"] = len(res.pairwise)
         out["weeks"] = len(res.per_week)
-    elif step in ("store_agreement", "store_consensus"):
+    elif step in ("store_agreement", "store_consensus", "store_activelab"):
         from workbench.agreement import compute_agreement
-        from workbench.annotators import consensus_labels
+        from workbench.annotators import active_learning_scores, consensus_labels
         from workbench.store import Store
 
         with Store.open(folder / "store.duckdb", read_only=True) as store:
@@ -160,6 +160,8 @@ def run_step(step: str, folder: Path) -> dict:
             if step == "store_agreement":
                 res = compute_agreement(store)
                 out["alpha"] = res.overall["krippendorff_alpha"]
+            elif step == "store_activelab":
+                out["items"] = len(active_learning_scores(store))
             else:
                 res = consensus_labels(store, method="crowdlab")
                 out["items"] = len(res.frame)
@@ -285,6 +287,7 @@ def main() -> None:
             ("agreement statistics from integer codes", "agreement_codes", "<= 5 s"),
             ("agreement statistics from the DuckDB store (read+dedup+code)", "store_agreement", ""),
             ("consensus_labels(store, method='crowdlab'), end to end", "store_consensus", ""),
+            ("active_learning_scores(store), end to end", "store_activelab", ""),
         )
         for label, step, target in rows:
             r = measure(step, big)
