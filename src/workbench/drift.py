@@ -430,10 +430,10 @@ def _cached(store: Store, key: tuple, table: ir.Table, kinds: dict[str, str], *,
 def _check_types(ref: ds.WindowSummary, cur: ds.WindowSummary, forced: set[str]) -> None:
     for col, pr in ref.profiles.items():
         pc = cur.profiles[col]
-        if pr.kind == ds.NUMERIC or col in forced or not pr.n or not pc.n:
+        if pr.kind == ds.NUMERIC or col in forced or not pr.sampled or not pc.sampled:
             continue
-        ref_numeric = pr.numeric_strings == pr.n
-        cur_numeric = pc.numeric_strings == pc.n
+        ref_numeric = pr.numeric_strings == pr.sampled
+        cur_numeric = pc.numeric_strings == pc.sampled
         if ref_numeric != cur_numeric:
             which = (ref.label, cur.label) if ref_numeric else (cur.label, ref.label)
             raise BadInputError(

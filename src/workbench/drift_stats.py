@@ -52,7 +52,7 @@ from .errors import BadInputError
 
 SMALL_REFERENCE = 1000  # Evidently: references above this many rows switch to distance measures
 EXACT_KS_MAX = 10_000  # scipy ks_2samp 'auto': exact p-value when both samples have at most this many rows
-N_BINS = 1000  # histogram bins per numeric column (between the reference's min and max)
+N_BINS = 4096  # histogram bins per numeric column (between the reference's min and max)
 VALUE_COUNTS_MAX = 20  # numeric columns with at most this many distinct values also get value counts
 PULL_LIMIT = 2_000_000  # most raw values pulled per column to resolve bins where the distributions cross
 TEXT_MAX_ROWS = 50_000  # larger text windows are sampled (seeded) for the domain classifier
@@ -128,7 +128,8 @@ class ColumnProfile:
     min: float | None = None
     max: float | None = None
     mean_words: float | None = None
-    numeric_strings: int | None = None  # string values that parse as numbers
+    numeric_strings: int | None = None  # string values that parse as numbers (in a sample of ``sampled``)
+    sampled: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,12 @@ def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...]
     """
     cols = {}
     for col, kind in kinds.items():
-        cols[col] = table[col].cast("float64") if kind == NUMERIC else table[col].cast("string")
+        if kind == NUMERIC:
+            x = table[col].cast("float64")
+            # NaN and infinities count as missing, as Evidently drops them; aggregates then need no filter.
+            cols[col] = ibis.ifelse(x.isnan() | x.isinf(), ibis.null("float64"), x)
+        else:
+            cols[col] = table[col].cast("string")
     keep = [c for c in order_by if c in table.columns and c not in kinds]
     for i, c in enumerate(keep):
         cols[f"__order_{i}"] = table[c]
@@ -199,11 +205,11 @@ def _opaque(table: ir.Table) -> ir.Table:
 
 
 def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
-    if kind == NUMERIC:
-        return x.notnull() & ~x.isnan() & ~x.isinf()
+    """Values that count (a prepared table has already turned NaN and infinities into nulls)."""
     return x.notnull()
 
 
+PROFILE_SAMPLE = 10_000  # rows of a window sampled for word counts and number-like strings
 LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
 
 
@@ -216,42 +222,55 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
     """Row count and per-column profile of a prepared window (one query per value type).
 
     Distinct counts are approximate (HyperLogLog) here; columns with few
-    distinct values get exact ones from their value counts in :func:`summarise`.
+    distinct values, and categorical columns, get exact ones from their value
+    counts in :func:`summarise`.
     """
     n_rows = int(table.count().execute())
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     strings = [c for c, k in kinds.items() if k != NUMERIC]
     stats: dict[str, dict] = {}
+    if numeric and n_rows * len(numeric) > LONG_MAX_CELLS:
+        # Large windows: one wide aggregate (a single scan; the unpivot would copy every value).
+        aggs = {}
+        for i, c in enumerate(numeric):
+            x = table[c]
+            aggs |= {f"n{i}": x.count(), f"d{i}": x.approx_nunique(), f"mean{i}": x.mean(),
+                     f"std{i}": x.std(how="pop"), f"min{i}": x.min(), f"max{i}": x.max()}
+        row = table.aggregate(**aggs).execute().iloc[0]
+        for i, c in enumerate(numeric):
+            stats[c] = {k: row[f"{k}{i}"] for k in ("n", "d", "mean", "std", "min", "max")}
+        numeric = []
     if numeric:
         long = _long(table, numeric)
-        ok = _valid(long.x, NUMERIC)
         frame = (
             long.group_by("column")
             .aggregate(
-                n=ok.cast("int64").sum(),
-                d=long.x.approx_nunique(where=ok),
-                mean=long.x.mean(where=ok),
-                std=long.x.std(how="pop", where=ok),
-                min=long.x.min(where=ok),
-                max=long.x.max(where=ok),
+                n=long.x.count(),
+                d=long.x.approx_nunique(),
+                mean=long.x.mean(),
+                std=long.x.std(how="pop"),
+                min=long.x.min(),
+                max=long.x.max(),
             )
             .execute()
         )
         stats.update({r["column"]: r for r in frame.to_dict(orient="records")})
     if strings:
-        long = _long(table, strings)
+        # Counts over every row; word counts and number-like values (text detection, type checks) on a sample.
+        counts = table.aggregate(**{f"n{i}": table[c].count() for i, c in enumerate(strings)}).execute().iloc[0]
+        long = _long(table.limit(PROFILE_SAMPLE), strings)
         x = long.x
         frame = (
             long.group_by("column")
-            .aggregate(
-                n=x.count(),
-                d=x.approx_nunique(),
-                w=(x.length() - x.replace(" ", "").length()).mean() + 1,
-                num=x.try_cast("float64").count(),
-            )
+            .aggregate(w=(x.length() - x.replace(" ", "").length()).mean() + 1, num=x.try_cast("float64").count(),
+                       sampled=x.count())
             .execute()
         )
-        stats.update({r["column"]: r for r in frame.to_dict(orient="records")})
+        sample = {r["column"]: r for r in frame.to_dict(orient="records")}
+        for i, c in enumerate(strings):
+            r = sample.get(c, {})
+            stats[c] = {"n": counts[f"n{i}"], "d": 0, "w": r.get("w"),
+                        "num": r.get("num"), "sampled": r.get("sampled")}
 
     def num(v):
         return None if v is None or pd.isna(v) else float(v)
@@ -272,6 +291,7 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
             max=num(r.get("max")),
             mean_words=num(r.get("w")),
             numeric_strings=None if kind == NUMERIC else int(r.get("num") or 0),
+            sampled=None if kind == NUMERIC else int(r.get("sampled") or 0),
         )
     return n_rows, out
 
@@ -456,35 +476,54 @@ def jensen_shannon(ref: pd.Series, cur: pd.Series) -> float:
 
 REFINE = 32  # sub-bins per bin when a bin where the distributions cross is refined
 MAX_REFINE = 3  # refinement levels before the remaining (tiny) error is reported as a bound
-PULL_SMALL = 50_000  # crossing bins holding at most this many values are resolved on their raw values
+PULL_SMALL = 200_000  # crossing bins holding at most this many values are resolved on their raw values
+BOUND_TOLERANCE = 1e-4  # stop refining once the normed statistic is known to within this (10x under 1e-3)
 
 
-def _dense(hist: pd.DataFrame, n_bins: int) -> dict[str, np.ndarray]:
-    """Count, sum, min and max for bins -1..n_bins (array index 0 is the bin below the reference's min)."""
-    out = {k: np.zeros(n_bins + 2) for k in ("n", "total")}
-    out["min"] = np.full(n_bins + 2, np.inf)
-    out["max"] = np.full(n_bins + 2, -np.inf)
-    idx = hist["bin"].to_numpy(dtype=np.int64) + 1
-    out["n"][idx] = hist["n"].to_numpy(dtype=float)
-    out["total"][idx] = hist["total"].to_numpy(dtype=float)
-    out["min"][idx] = hist["lo"].to_numpy(dtype=float)
-    out["max"][idx] = hist["hi"].to_numpy(dtype=float)
+def _dense(hist: pd.DataFrame, bins: np.ndarray, offset: int = 0) -> dict[str, np.ndarray]:
+    """Count, sum, min and max for the bin numbers ``bins`` (sorted), from a histogram frame."""
+    out = {k: np.zeros(len(bins)) for k in ("n", "total")}
+    out["min"] = np.full(len(bins), np.inf)
+    out["max"] = np.full(len(bins), -np.inf)
+    if len(hist):
+        b = hist["bin"].to_numpy(dtype=np.int64)
+        pos = np.searchsorted(bins, b)
+        ok = (pos < len(bins)) & (bins[np.minimum(pos, len(bins) - 1)] == b)
+        pos = pos[ok]
+        out["n"][pos] = hist["n"].to_numpy(dtype=float)[ok]
+        out["total"][pos] = hist["total"].to_numpy(dtype=float)[ok]
+        out["min"][pos] = hist["lo"].to_numpy(dtype=float)[ok]
+        out["max"][pos] = hist["hi"].to_numpy(dtype=float)[ok]
     return out
 
 
-def _abs_integral(a: float, b: float, g0: float, x: np.ndarray, w: np.ndarray) -> float:
-    """Integral over [a, b] of |G| where G starts at ``g0`` and jumps by ``w`` at the points ``x``."""
+def _abs_integrals(left, right, g0, pos: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per bin ``i``: the integral over [left_i, right_i] of |G|, where G starts at ``g0_i`` and jumps by
+    ``w`` at the points ``x`` that lie in bin ``pos`` (exact; any number of bins at once)."""
+    total = np.abs(g0) * (right - left)
     if len(x) == 0:
-        return abs(g0) * (b - a)
-    ux, inv = np.unique(x, return_inverse=True)
-    g = g0 + np.cumsum(np.bincount(inv, weights=w))
-    lengths = np.diff(np.concatenate([ux, [b]]))
-    return abs(g0) * (ux[0] - a) + float(np.sum(np.abs(g) * lengths))
+        return total
+    order = np.lexsort((x, pos))
+    pos, x, w = pos[order], x[order], w[order]
+    cum = np.cumsum(w)
+    first = np.concatenate([[True], pos[1:] != pos[:-1]])
+    starts = np.flatnonzero(first)
+    before = np.concatenate([[0.0], cum[:-1]])[starts]  # cumulative weight before each bin's first point
+    group = np.cumsum(first) - 1
+    g = g0[pos] + cum - before[group]
+    last = np.concatenate([pos[1:] != pos[:-1], [True]])
+    nxt = np.where(last, right[pos], np.concatenate([x[1:], [0.0]]))
+    inside = np.bincount(pos, weights=np.abs(g) * (nxt - x), minlength=len(left))
+    lead = np.zeros(len(left))
+    lead[pos[starts]] = np.abs(g0[pos[starts]]) * (x[starts] - left[pos[starts]])
+    has = np.zeros(len(left), dtype=bool)
+    has[pos] = True
+    return np.where(has, inside + lead, total)
 
 
 def _segments(left, right, g0, r: dict, c: dict, n_r: int, n_c: int):
-    """Per bin: |integral of G| (exact where G keeps its sign or each side holds a single value), and the
-    bins still unresolved (where the distribution functions cross among several distinct values)."""
+    """Per bin: |integral of G| (exact where G keeps its sign or each side holds a single value), the bins
+    still unresolved (the distribution functions cross among several distinct values), and an error bound."""
     width = right - left
     signed = g0 * width + (r["n"] * right - r["total"]) / n_r - (c["n"] * right - c["total"]) / n_c
     total = np.abs(signed)
@@ -492,11 +531,13 @@ def _segments(left, right, g0, r: dict, c: dict, n_r: int, n_c: int):
     g_max = g0 + r["n"] / n_r
     crossing = (g_min < 0) & (g_max > 0) & (width > 0)
     single = crossing & ((r["n"] == 0) | (r["min"] == r["max"])) & ((c["n"] == 0) | (c["min"] == c["max"]))
-    for i in np.flatnonzero(single):
-        pts = np.array([r["min"][i], c["min"][i]])
-        w = np.array([r["n"][i] / n_r, -c["n"][i] / n_c])
-        keep = w != 0
-        total[i] = _abs_integral(left[i], right[i], g0[i], pts[keep], w[keep])
+    idx = np.flatnonzero(single)
+    if len(idx):
+        pos = np.concatenate([np.arange(len(idx)), np.arange(len(idx))])
+        x = np.concatenate([np.where(r["n"][idx] > 0, r["min"][idx], left[idx]),
+                            np.where(c["n"][idx] > 0, c["min"][idx], left[idx])])
+        w = np.concatenate([r["n"][idx] / n_r, -c["n"][idx] / n_c])
+        total[idx] = _abs_integrals(left[idx], right[idx], g0[idx], pos, x, w)
     unresolved = crossing & ~single
     bound = width * np.maximum(np.abs(g_min), np.abs(g_max)) - total
     return total, unresolved, bound
@@ -512,22 +553,15 @@ def _level_index(x: ir.FloatingValue, grids: list[Bins]) -> ir.IntegerValue:
     return idx
 
 
-def _fine_histogram(summary: WindowSummary, column: str, grids: list[Bins], parents: list[int]) -> pd.DataFrame:
-    t = summary.table
-    x = t[column]
-    valid = t.filter(_valid(x, NUMERIC))
-    parent = _level_index(valid[column], grids[:-1])
-    idx = _level_index(valid[column], grids)
-    sel = valid.select(p=parent, bin=idx, x=valid[column]).filter(ibis._.p.isin(parents))
-    agg = sel.group_by("bin").aggregate(n=ibis._.count(), total=ibis._.x.sum(), lo=ibis._.x.min(), hi=ibis._.x.max())
-    return agg.execute()
-
-
-def _raw_in_bins(summary: WindowSummary, column: str, grids: list[Bins], wanted: list[int]) -> pd.DataFrame:
+def _in_bins(summary: WindowSummary, column: str, grids: list[Bins], wanted: np.ndarray) -> ir.Table:
+    """Rows (bin on the finest grid, x) whose bin on the previous-to-last... grid is in ``wanted``."""
     t = summary.table
     valid = t.filter(_valid(t[column], NUMERIC))
-    idx = _level_index(valid[column], grids)
-    return valid.select(bin=idx, x=valid[column]).filter(ibis._.bin.isin(wanted)).execute()
+    x = valid[column]
+    keys = ibis.memtable(pd.DataFrame({"wanted": np.asarray(wanted, dtype=np.int64)}))
+    rows = valid.select(parent=_level_index(x, grids[:-1]) if len(grids) > 1 else _level_index(x, grids),
+                        bin=_level_index(x, grids), x=x)
+    return rows.join(keys, rows.parent == keys.wanted).select("bin", "x")
 
 
 def wasserstein_normed(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
@@ -541,78 +575,67 @@ def wasserstein_normed(ref: WindowSummary, cur: WindowSummary, column: str) -> t
     b = ref.bins[column]
     pr, pc = ref.profiles[column], cur.profiles[column]
     n_r, n_c = pr.n, pc.n
-    r = _dense(ref.histograms[column], b.n)
-    c = _dense(cur.histograms[column], b.n)
+    numbers = np.arange(-1, b.n + 1)
+    r = _dense(ref.histograms[column], numbers)
+    c = _dense(cur.histograms[column], numbers)
     e = b.edges()
     left = np.concatenate([[min(b.lo, pc.min)], e])
     right = np.concatenate([[b.lo], e[1:], [max(e[-1], pc.max)]])
     g0 = np.concatenate([[0.0], np.cumsum(r["n"] / n_r - c["n"] / n_c)[:-1]])
     total, unresolved, bound = _segments(left, right, g0, r, c, n_r, n_c)
     grand = float(total.sum())
-    # Bins still to resolve, on the current grid: (bin number, left, right, g at left); bins -1 and n never cross.
-    todo = [(int(i) - 1, left[i], right[i], g0[i], total[i], bound[i]) for i in np.flatnonzero(unresolved)]
-    counts = {int(i) - 1: r["n"][i] + c["n"][i] for i in np.flatnonzero(unresolved)}
+    # Bins still to resolve on the current grid (bins -1 and n never cross: F_ref is 0 or 1 there).
+    sel = np.flatnonzero(unresolved)
+    todo = {"bin": numbers[sel], "left": left[sel], "right": right[sel], "g0": g0[sel], "total": total[sel],
+            "bound": bound[sel], "count": r["n"][sel] + c["n"][sel]}
     grids = [b]
-    pulled = 0
-    levels = 0
+    pulled = levels = 0
     remaining_bound = 0.0
-    while todo:
-        ids = [t[0] for t in todo]
-        if sum(counts[i] for i in ids) <= PULL_SMALL or levels >= MAX_REFINE:
-            if sum(counts[i] for i in ids) > PULL_LIMIT:
-                remaining_bound = float(sum(t[5] for t in todo))
-                break
-            rv = _raw_in_bins(ref, column, grids, ids)
-            cv = _raw_in_bins(cur, column, grids, ids)
-            rg = dict(tuple(rv.groupby("bin")))
-            cg = dict(tuple(cv.groupby("bin")))
-            for i, a, bb, g, old, _ in todo:
-                xr = rg[i]["x"].to_numpy(dtype=float) if i in rg else np.empty(0)
-                xc = cg[i]["x"].to_numpy(dtype=float) if i in cg else np.empty(0)
-                x = np.concatenate([xr, xc])
-                w = np.concatenate([np.full(len(xr), 1.0 / n_r), np.full(len(xc), -1.0 / n_c)])
-                grand += _abs_integral(a, bb, g, x, w) - old
-                pulled += len(x)
+    norm = max(float(pr.std or 0.0), 0.001)
+    while len(todo["bin"]):
+        if float(todo["bound"].sum()) / norm <= BOUND_TOLERANCE:
+            remaining_bound = float(todo["bound"].sum())
             break
-        parent = grids[-1]
-        grid = Bins(b.lo, b.hi, parent.n * REFINE)
+        n_values = float(todo["count"].sum())
+        if n_values <= PULL_SMALL or levels >= MAX_REFINE:
+            if n_values > PULL_LIMIT:
+                remaining_bound = float(todo["bound"].sum())
+                break
+            grids_pull = [*grids, grids[-1]]  # the finest grid's own bins
+            rv = _in_bins(ref, column, grids_pull, todo["bin"]).execute()
+            cv = _in_bins(cur, column, grids_pull, todo["bin"]).execute()
+            pos = np.searchsorted(todo["bin"], np.concatenate([rv["bin"].to_numpy(), cv["bin"].to_numpy()]))
+            x = np.concatenate([rv["x"].to_numpy(dtype=float), cv["x"].to_numpy(dtype=float)])
+            w = np.concatenate([np.full(len(rv), 1.0 / n_r), np.full(len(cv), -1.0 / n_c)])
+            exact = _abs_integrals(todo["left"], todo["right"], todo["g0"], pos, x, w)
+            grand += float(exact.sum() - todo["total"].sum())
+            pulled = len(x)
+            break
+        grid = Bins(b.lo, b.hi, grids[-1].n * REFINE)
         grids.append(grid)
         levels += 1
-        fr = _fine_histogram(ref, column, grids, ids)
-        fc = _fine_histogram(cur, column, grids, ids)
-        new_todo = []
-        new_counts = {}
-        for i, a, _bb, g, old, _ in todo:
-            sub = np.arange(i * REFINE, (i + 1) * REFINE)
-            rd = _dense_subset(fr, sub)
-            cd = _dense_subset(fc, sub)
-            sl = b.lo + grid.width * sub
-            sr = np.minimum(b.lo + grid.width * (sub + 1), b.hi)
-            sl[0] = a
-            sg = g + np.concatenate([[0.0], np.cumsum(rd["n"] / n_r - cd["n"] / n_c)[:-1]])
-            st, su, sb = _segments(sl, sr, sg, rd, cd, n_r, n_c)
-            grand += float(st.sum()) - old
-            for j in np.flatnonzero(su):
-                new_todo.append((int(sub[j]), sl[j], sr[j], sg[j], st[j], sb[j]))
-                new_counts[int(sub[j])] = rd["n"][j] + cd["n"][j]
-        todo, counts = new_todo, new_counts
-    norm = max(float(pr.std or 0.0), 0.001)
+        sub = (todo["bin"][:, None] * REFINE + np.arange(REFINE)[None, :]).ravel()
+        fr = _fine_histogram(ref, column, grids, todo["bin"])
+        fc = _fine_histogram(cur, column, grids, todo["bin"])
+        rd, cd = _dense(fr, sub), _dense(fc, sub)
+        sl = (b.lo + grid.width * sub).reshape(-1, REFINE)
+        sr = np.minimum(b.lo + grid.width * (sub + 1), b.hi).reshape(-1, REFINE)
+        sl[:, 0] = todo["left"]
+        sr[:, -1] = np.minimum(sr[:, -1], todo["right"])
+        step = (rd["n"] / n_r - cd["n"] / n_c).reshape(-1, REFINE)
+        sg = todo["g0"][:, None] + np.concatenate([np.zeros((len(step), 1)), np.cumsum(step, axis=1)[:, :-1]], axis=1)
+        st, su, sb = _segments(sl.ravel(), sr.ravel(), sg.ravel(), rd, cd, n_r, n_c)
+        grand += float(st.sum() - todo["total"].sum())
+        keep = np.flatnonzero(su)
+        todo = {"bin": sub[keep], "left": sl.ravel()[keep], "right": sr.ravel()[keep], "g0": sg.ravel()[keep],
+                "total": st[keep], "bound": sb[keep], "count": rd["n"][keep] + cd["n"][keep]}
     return grand / norm, {"refinements": levels, "values_pulled": pulled, "error_bound": remaining_bound / norm}
 
 
-def _dense_subset(hist: pd.DataFrame, sub: np.ndarray) -> dict[str, np.ndarray]:
-    pos = {int(v): k for k, v in enumerate(sub)}
-    out = {k: np.zeros(len(sub)) for k in ("n", "total")}
-    out["min"] = np.full(len(sub), np.inf)
-    out["max"] = np.full(len(sub), -np.inf)
-    part = hist[hist["bin"].isin(sub)]
-    idx = np.array([pos[int(v)] for v in part["bin"]], dtype=np.int64)
-    if len(idx):
-        out["n"][idx] = part["n"].to_numpy(dtype=float)
-        out["total"][idx] = part["total"].to_numpy(dtype=float)
-        out["min"][idx] = part["lo"].to_numpy(dtype=float)
-        out["max"][idx] = part["hi"].to_numpy(dtype=float)
-    return out
+def _fine_histogram(summary: WindowSummary, column: str, grids: list[Bins], parents: np.ndarray) -> pd.DataFrame:
+    rows = _in_bins(summary, column, grids, parents)
+    agg = rows.group_by("bin").aggregate(n=ibis._.count(), total=ibis._.x.sum(), lo=ibis._.x.min(), hi=ibis._.x.max())
+    return agg.execute().sort_values("bin")
 
 
 def ks_test(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
