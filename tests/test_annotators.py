@@ -298,3 +298,29 @@ def test_gold_labels_outside_the_classes_are_named(inputs):
     c = consensus_from_annotations(annotations, predictions=predictions, gold=odd, method="mv")
     assert any("3 gold label(s) in table 'gold'" in n for n in c.notes)
     assert c.to_frame().attrs["method"] == "mv"
+
+
+def test_single_annotation_items_only_no_timestamps():
+    from workbench.agreement import compute_agreement_from_set
+
+    frame = pd.DataFrame(
+        {"item_id": [f"i{i}" for i in range(40)], "annotator_id": ["x", "y"] * 20, "label": ["a", "b", "a", "a"] * 10}
+    )
+    annotations = AnnotationSet(frame=frame, classes=("a", "b"))
+    agreement = compute_agreement_from_set(annotations)
+    assert agreement.overall["items"] == 0 and agreement.overall["single_annotation_items"] == 40
+    assert agreement.overall["percent_agreement"] is None and agreement.per_week.empty
+    preds = read_predictions_like(frame["item_id"], 2)
+    c = consensus_from_annotations(annotations, predictions=preds)
+    assert c.method in ("mv", "ds")  # CROWDLAB needs items with two or more annotations
+    with pytest.raises(BadInputError, match="two or more annotations"):
+        consensus_from_annotations(annotations, method="crowdlab", predictions=preds)
+    report = annotator_report_from(annotations, c)
+    assert report.drift.empty and len(report.annotators) == 2
+
+
+def read_predictions_like(item_ids, k):
+    from workbench.annotators import Predictions
+
+    proba = np.full((len(item_ids), k), 1.0 / k)
+    return Predictions(item_id=pd.Index(item_ids), proba=proba, model_version=None)
