@@ -109,3 +109,16 @@ def test_straddle_other_column(planted):
     leak = {frozenset(p) for p in zip(r.leakage["item_id"], r.leakage["other_item_id"], strict=True)}
     assert {frozenset(p) for p in pairs} <= leak
     assert r.params["straddle"] == "source"
+
+
+def test_fast_neighbour_graph_equals_datalabs_own(planted, planted_result):
+    frame, _ = planted
+    own = dataset_issues_from_frame(
+        frame,
+        labels=pd.DataFrame({"item_id": frame["item_id"], "given_label": ["a"] * (len(frame) - 8) + ["b"] * 8}),
+        fast_neighbors=False,
+    )
+    for col in ("outlier_score", "near_duplicate_score"):
+        np.testing.assert_allclose(planted_result.items[col], own.items[col], atol=1e-5)
+    for col in ("is_outlier", "is_near_duplicate", "is_split_leakage"):
+        assert (planted_result.items[col] == own.items[col]).all()
