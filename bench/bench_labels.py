@@ -13,19 +13,19 @@ temporary store (items, one annotation per item, a predictions table) and run th
 * precision of the flagged set (share of flagged items that are validated errors) for the
   workbench's default filter and for Cleanlab's default (``prune_by_noise_rate``).
 
-Part 3 (``--part datalab``) times the dataset-issue check at 20,000 and 100,000 items with the
-workbench's neighbour graph, next to Datalab's own neighbour search (20,000 items only: it takes
-minutes at 100,000).
-
 Part 2 (``--part speed``) builds a store with ``--items`` items (default 1,000,000) and ``--classes``
 classes (default 20) with given probabilities (a predictions table; 5 % of labels flipped), then
 times the ``workbench labels --out ... .parquet`` command in a subprocess (wall time and peak
 resident memory of that process) next to plain Cleanlab on the same arrays already in memory,
 and Cleanlab's batched mode.
 
+Part 3 (``--part datalab``) times the dataset-issue check at 20,000 and 100,000 items with the
+workbench's neighbour graph, next to Datalab's own neighbour search (20,000 items only: it takes
+minutes at 100,000).
+
 Run from the project root::
 
-    nice -n 10 .venv/bin/python bench/bench_labels.py            # both parts
+    nice -n 10 .venv/bin/python bench/bench_labels.py            # all three parts
     nice -n 10 .venv/bin/python bench/bench_labels.py --part quality
 """
 
