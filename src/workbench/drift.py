@@ -247,10 +247,12 @@ def infer_kinds(store: Store, columns: list[str] | None = None, *, config: dict 
             strings.append(c)
             kinds[c] = ds.CATEGORICAL
     if strings:
+        sample = items.limit(ds.PROFILE_SAMPLE)
         aggs = {
-            f"w{i}": (items[c].length() - items[c].replace(" ", "").length()).mean() + 1 for i, c in enumerate(strings)
+            f"w{i}": (sample[c].length() - sample[c].replace(" ", "").length()).mean() + 1
+            for i, c in enumerate(strings)
         }
-        words = items.aggregate(**aggs).execute().iloc[0]
+        words = sample.aggregate(**aggs).execute().iloc[0]
         for i, c in enumerate(strings):
             w = words[f"w{i}"]
             if w is not None and not pd.isna(w) and float(w) >= ds.TEXT_MIN_WORDS:
@@ -517,14 +519,14 @@ def compute_drift(
     forced = {c for k in ds.KINDS for c in (config.get(f"{k}_columns", []) or [])}
     _check_types(ref_summary, cur_summary, forced)
 
-    stats = []
-    for col in kinds:
-        opts = per_column.get(col, {})
-        stats.append(
-            ds.column_statistic(
-                ref_summary, cur_summary, col, method=opts.get("method"), threshold=opts.get("threshold"), seed=seed
-            )
-        )
+    stats = ds.column_statistics(
+        ref_summary,
+        cur_summary,
+        list(kinds),
+        methods={c: o.get("method") for c, o in per_column.items()},
+        thresholds={c: o.get("threshold") for c, o in per_column.items()},
+        seed=seed,
+    )
     cols = [_column_drift(s, "feature") for s in stats]
     if correction == "bh":
         idx = [i for i, c in enumerate(cols) if ds.METHODS[c.method].statistic == "p_value"]
@@ -1027,3 +1029,81 @@ def evidently_drift_table(
         elif name.startswith("Share of Drifted Columns"):
             dataset["dataset_drift"] = t["status"] == "FAIL"
     return pd.DataFrame(list(rows.values())), dataset
+
+
+# -- notebook helpers: each opens the store, computes and closes it -----------------------------------
+
+
+@dataclass(frozen=True)
+class DriftChoices:
+    """What a notebook offers to choose from: weeks with items, features, and the default windows."""
+
+    weeks: list[str]
+    features: list[str]
+    reference: str
+    current: str
+
+
+def drift_choices(target: str | None = None) -> DriftChoices:
+    with Store.open(target, read_only=True) as store:
+        weeks = [str(w) for w in item_weeks(store)]
+        features = list(infer_kinds(store))
+        ref, cur = default_windows(store)
+    return DriftChoices(weeks=weeks, features=features, reference=str(ref), current=str(cur))
+
+
+def load_drift(
+    reference: str | None = None,
+    current: str | None = None,
+    *,
+    columns: list[str] | None = None,
+    correction: str | None = None,
+    target: str | None = None,
+) -> DriftResult:
+    """:func:`compute_drift` on the store ``target`` (default: ``WORKBENCH_STORE``), opened read-only."""
+    with Store.open(target, read_only=True) as store:
+        return compute_drift(
+            store, reference=reference or None, current=current or None, columns=columns or None, correction=correction
+        )
+
+
+def load_weekly_drift(*, target: str | None = None) -> pd.DataFrame:
+    """Weekly drift rows: the stored history (``workbench drift --by week``) or, without one, computed now."""
+    with Store.open(target, read_only=True) as store:
+        history = load_drift_history(store)
+        if not history.empty:
+            return history
+        return compute_drift_by_week(store).to_frame()
+
+
+def weekly_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per week from weekly drift rows: drifted share and dataset verdict."""
+    features = frame[frame["scope"] == "feature"]
+    return (
+        features.groupby("week")
+        .agg(
+            n_drifted=("drifted", "sum"),
+            drifted_share=("drifted_share", "first"),
+            dataset_drift=("dataset_drift", "first"),
+        )
+        .reset_index()
+    )
+
+
+def load_evidently_html(
+    reference: str | None = None,
+    current: str | None = None,
+    *,
+    columns: list[str] | None = None,
+    sample_size: int = HTML_SAMPLE,
+    target: str | None = None,
+) -> str:
+    """:func:`evidently_report_html` on the store ``target``, opened read-only."""
+    with Store.open(target, read_only=True) as store:
+        return evidently_report_html(
+            store,
+            reference=reference or None,
+            current=current or None,
+            columns=columns or None,
+            sample_size=sample_size,
+        )

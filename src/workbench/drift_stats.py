@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import uuid
 import warnings
 from dataclasses import dataclass, field
 
@@ -52,7 +53,7 @@ from .errors import BadInputError
 
 SMALL_REFERENCE = 1000  # Evidently: references above this many rows switch to distance measures
 EXACT_KS_MAX = 10_000  # scipy ks_2samp 'auto': exact p-value when both samples have at most this many rows
-N_BINS = 4096  # histogram bins per numeric column (between the reference's min and max)
+N_BINS = 16384  # histogram bins per numeric column (between the reference's min and max)
 VALUE_COUNTS_MAX = 20  # numeric columns with at most this many distinct values also get value counts
 PULL_LIMIT = 2_000_000  # most raw values pulled per column to resolve bins where the distributions cross
 TEXT_MAX_ROWS = 50_000  # larger text windows are sampled (seeded) for the domain classifier
@@ -210,6 +211,7 @@ def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
 
 
 PROFILE_SAMPLE = 10_000  # rows of a window sampled for word counts and number-like strings
+MATERIALIZE_MIN = 200_000  # windows with at least this many rows are copied once into a temporary table
 LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
 
 
@@ -339,7 +341,7 @@ def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str
         idx = ibis.cases((j.x < j.b_lo, -1), (j.x > j.b_hi, j.b_n), else_=ibis.least(raw, j.b_n - 1))
         frame = (
             j.group_by(["column", idx.name("bin")])
-            .aggregate(n=ibis._.count(), total=j.x.sum(), lo=j.x.min(), hi=j.x.max())
+            .aggregate(n=ibis._.count(), total=j.x.sum(), sq=(j.x * j.x).sum(), lo=j.x.min(), hi=j.x.max())
             .execute()
         )
     else:
@@ -349,12 +351,13 @@ def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str
             sub = (
                 table.filter(_valid(x, NUMERIC))
                 .group_by(bin=b.index(x))
-                .aggregate(n=ibis._.count(), total=x.sum(), lo=x.min(), hi=x.max())
+                .aggregate(n=ibis._.count(), total=x.sum(), sq=(x * x).sum(), lo=x.min(), hi=x.max())
                 .mutate(column=ibis.literal(c))
             )
             parts.append(sub)
         frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
-    return {c: frame.loc[frame["column"] == c, ["bin", "n", "total", "lo", "hi"]].reset_index(drop=True) for c in bins}
+    cols = ["bin", "n", "total", "sq", "lo", "hi"]
+    return {c: frame.loc[frame["column"] == c, cols].reset_index(drop=True) for c in bins}
 
 
 def summarise(
@@ -373,12 +376,21 @@ def summarise(
     """
     keep = [c for c in order_by if c in table.columns and c not in kinds]
     prepared = prepare(table, kinds, order_by=order_by)
-    n_rows, profiles = profile(prepared, kinds)
+    if int(prepared.count().execute()) >= MATERIALIZE_MIN:
+        prepared = _materialize(prepared)
+    numeric = [c for c, k in kinds.items() if k == NUMERIC]
+    # A current window's continuous columns get their moments from the histogram on the reference's bins.
+    from_hist = [
+        c
+        for c in numeric
+        if bins_from is not None and c in bins_from.bins and bins_from.profiles[c].n_distinct > 2 * VALUE_COUNTS_MAX
+    ]
+    n_rows, profiles = profile(prepared, {c: k for c, k in kinds.items() if c not in from_hist})
     # Approximate distinct counts are exact at this scale; the margin keeps them on the safe side.
     counted = [
         c
         for c, k in kinds.items()
-        if k == CATEGORICAL or (k == NUMERIC and 0 < profiles[c].n_distinct <= 2 * VALUE_COUNTS_MAX)
+        if c in profiles and (k == CATEGORICAL or (k == NUMERIC and 0 < profiles[c].n_distinct <= 2 * VALUE_COUNTS_MAX))
     ]
     value_counts = _value_counts(prepared, counted, kinds) if counted and n_rows else {}
     for c, vc in value_counts.items():
@@ -386,7 +398,6 @@ def summarise(
     value_counts = {
         c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX
     }
-    numeric = [c for c, k in kinds.items() if k == NUMERIC]
     if bins_from is None:
         bins = {
             c: Bins(profiles[c].min, profiles[c].max, n_bins if profiles[c].max > profiles[c].min else 1)
@@ -394,8 +405,10 @@ def summarise(
             if profiles[c].n
         }
     else:
-        bins = {c: b for c, b in bins_from.bins.items() if c in numeric and profiles[c].n}
+        bins = {c: b for c, b in bins_from.bins.items() if c in numeric and (c in from_hist or profiles[c].n)}
     histograms = _histograms(prepared, bins, n_rows) if n_rows else {}
+    for c in from_hist:
+        profiles[c] = _profile_from_histogram(c, histograms.get(c), n_rows)
     values: dict[str, np.ndarray] = {}
     if numeric and 0 < n_rows <= EXACT_KS_MAX:
         frame = prepared.select(*numeric).execute()
@@ -413,6 +426,35 @@ def summarise(
         table=prepared,
         order_by=tuple(f"__order_{i}" for i in range(len(keep))),
     )
+
+
+def _profile_from_histogram(column: str, hist: pd.DataFrame | None, n_rows: int) -> ColumnProfile:
+    n = int(hist["n"].sum()) if hist is not None else 0
+    if not n:
+        return ColumnProfile(column=column, kind=NUMERIC, n=0, n_null=n_rows, n_distinct=0)
+    mean = float(hist["total"].sum()) / n
+    var = max(float(hist["sq"].sum()) / n - mean * mean, 0.0)
+    return ColumnProfile(
+        column=column,
+        kind=NUMERIC,
+        n=n,
+        n_null=n_rows - n,
+        n_distinct=-1,  # not counted: the reference has many distinct values, so the union does too
+        mean=mean,
+        std=math.sqrt(var),
+        min=float(hist["lo"].min()),
+        max=float(hist["hi"].max()),
+    )
+
+
+def _materialize(table: ir.Table) -> ir.Table:
+    """A large window copied once into a temporary table, so the several scans that follow read only its
+    columns instead of filtering the whole table again (backends without temporary tables keep the query)."""
+    try:
+        backend = table.get_backend()
+        return backend.create_table(f"_wb_drift_{uuid.uuid4().hex[:12]}", table, temp=True)
+    except Exception:
+        return table
 
 
 # -- statistics from summaries -----------------------------------------------------------------
@@ -476,8 +518,10 @@ def jensen_shannon(ref: pd.Series, cur: pd.Series) -> float:
 
 REFINE = 32  # sub-bins per bin when a bin where the distributions cross is refined
 MAX_REFINE = 3  # refinement levels before the remaining (tiny) error is reported as a bound
-PULL_SMALL = 200_000  # crossing bins holding at most this many values are resolved on their raw values
-BOUND_TOLERANCE = 1e-4  # stop refining once the normed statistic is known to within this (10x under 1e-3)
+PULL_CHEAP = 20_000  # in windows of up to EXACT_ROWS rows, crossing bins with up to this many values are pulled
+EXACT_ROWS = 200_000  # (so the statistic is exact where that costs nothing)
+PULL_SMALL = 20_000  # crossing bins holding at most this many values are resolved on their raw values
+BOUND_TOLERANCE = 2e-4  # stop refining once the normed statistic is known to within this (5x under 1e-3)
 
 
 def _dense(hist: pd.DataFrame, bins: np.ndarray, offset: int = 0) -> dict[str, np.ndarray]:
@@ -564,78 +608,135 @@ def _in_bins(summary: WindowSummary, column: str, grids: list[Bins], wanted: np.
     return rows.join(keys, rows.parent == keys.wanted).select("bin", "x")
 
 
-def wasserstein_normed(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
-    """Evidently's Wasserstein distance normed by the reference's std, from histograms computed in the store.
+class _W1:
+    """The normed Wasserstein distance of one column, resolved step by step (see :func:`wasserstein_many`)."""
+
+    def __init__(self, ref: WindowSummary, cur: WindowSummary, column: str) -> None:
+        b = ref.bins[column]
+        pr, pc = ref.profiles[column], cur.profiles[column]
+        self.column, self.b = column, b
+        self.n_r, self.n_c = pr.n, pc.n
+        numbers = np.arange(-1, b.n + 1)
+        r = _dense(ref.histograms[column], numbers)
+        c = _dense(cur.histograms[column], numbers)
+        e = b.edges()
+        left = np.concatenate([[min(b.lo, pc.min)], e])
+        right = np.concatenate([[b.lo], e[1:], [max(e[-1], pc.max)]])
+        g0 = np.concatenate([[0.0], np.cumsum(r["n"] / self.n_r - c["n"] / self.n_c)[:-1]])
+        total, unresolved, bound = _segments(left, right, g0, r, c, self.n_r, self.n_c)
+        self.grand = float(total.sum())
+        # Bins still to resolve on the current grid (bins -1 and n never cross: F_ref is 0 or 1 there).
+        sel = np.flatnonzero(unresolved)
+        self.todo = {"bin": numbers[sel], "left": left[sel], "right": right[sel], "g0": g0[sel],
+                     "total": total[sel], "bound": bound[sel], "count": r["n"][sel] + c["n"][sel]}
+        self.grids = [b]
+        self.pulled = self.levels = 0
+        self.remaining_bound = 0.0
+        self.norm = max(float(pr.std or 0.0), 0.001)
+
+    def action(self) -> str | None:
+        """What resolves the remaining bins next: ``"pull"`` their raw values, ``"refine"`` them, or nothing."""
+        if not len(self.todo["bin"]):
+            return None
+        n_values = float(self.todo["count"].sum())
+        bound = float(self.todo["bound"].sum())
+        if bound / self.norm <= BOUND_TOLERANCE and (n_values > PULL_CHEAP or self.n_r + self.n_c > EXACT_ROWS):
+            return self._stop(bound)
+        if n_values <= PULL_SMALL or self.levels >= MAX_REFINE:
+            return "pull" if n_values <= PULL_LIMIT else self._stop(bound)
+        return "refine"
+
+    def _stop(self, bound: float) -> None:
+        self.remaining_bound = bound
+        self.todo = {k: v[:0] for k, v in self.todo.items()}
+        return None
+
+    def request(self, action: str) -> tuple[list[Bins], np.ndarray]:
+        if action == "pull":
+            return [*self.grids, self.grids[-1]], self.todo["bin"]  # the finest grid's own bins
+        return [*self.grids, Bins(self.b.lo, self.b.hi, self.grids[-1].n * REFINE)], self.todo["bin"]
+
+    def apply_pull(self, rv: pd.DataFrame, cv: pd.DataFrame) -> None:
+        t = self.todo
+        pos = np.searchsorted(t["bin"], np.concatenate([rv["bin"].to_numpy(), cv["bin"].to_numpy()]))
+        x = np.concatenate([rv["x"].to_numpy(dtype=float), cv["x"].to_numpy(dtype=float)])
+        w = np.concatenate([np.full(len(rv), 1.0 / self.n_r), np.full(len(cv), -1.0 / self.n_c)])
+        exact = _abs_integrals(t["left"], t["right"], t["g0"], pos, x, w)
+        self.grand += float(exact.sum() - t["total"].sum())
+        self.pulled += len(x)
+        self.todo = {k: v[:0] for k, v in t.items()}
+
+    def apply_refine(self, fr: pd.DataFrame, fc: pd.DataFrame) -> None:
+        t, b = self.todo, self.b
+        grid = Bins(b.lo, b.hi, self.grids[-1].n * REFINE)
+        self.grids.append(grid)
+        self.levels += 1
+        sub = (t["bin"][:, None] * REFINE + np.arange(REFINE)[None, :]).ravel()
+        rd, cd = _dense(fr.sort_values("bin"), sub), _dense(fc.sort_values("bin"), sub)
+        sl = (b.lo + grid.width * sub).reshape(-1, REFINE)
+        sr = np.minimum(b.lo + grid.width * (sub + 1), b.hi).reshape(-1, REFINE)
+        sl[:, 0] = t["left"]
+        sr[:, -1] = np.minimum(sr[:, -1], t["right"])
+        step = (rd["n"] / self.n_r - cd["n"] / self.n_c).reshape(-1, REFINE)
+        sg = t["g0"][:, None] + np.concatenate([np.zeros((len(step), 1)), np.cumsum(step, axis=1)[:, :-1]], axis=1)
+        st, su, sb = _segments(sl.ravel(), sr.ravel(), sg.ravel(), rd, cd, self.n_r, self.n_c)
+        self.grand += float(st.sum() - t["total"].sum())
+        keep = np.flatnonzero(su)
+        self.todo = {"bin": sub[keep], "left": sl.ravel()[keep], "right": sr.ravel()[keep], "g0": sg.ravel()[keep],
+                     "total": st[keep], "bound": sb[keep], "count": rd["n"][keep] + cd["n"][keep]}
+
+    def result(self) -> tuple[float, dict]:
+        detail = {"refinements": self.levels, "values_pulled": self.pulled,
+                  "error_bound": self.remaining_bound / self.norm}
+        return self.grand / self.norm, detail
+
+
+def wasserstein_many(ref: WindowSummary, cur: WindowSummary, columns: list[str]) -> dict[str, tuple[float, dict]]:
+    """Evidently's Wasserstein distance normed by the reference's std, for several columns, from histograms.
 
     W1 is the integral of ``|F_ref - F_cur|``. Per bin, the signed integral
     follows from counts and sums; it equals the absolute one unless the two
     functions cross inside the bin. Those bins are refined into sub-bins in
-    the store, and resolved on their raw values once few enough remain.
+    the store, or resolved on their raw values once few enough remain; the
+    result matches scipy's to floating-point precision, or to within the
+    reported ``error_bound`` (at most ``BOUND_TOLERANCE``). Each step is one
+    query for every column and both windows.
     """
-    b = ref.bins[column]
-    pr, pc = ref.profiles[column], cur.profiles[column]
-    n_r, n_c = pr.n, pc.n
-    numbers = np.arange(-1, b.n + 1)
-    r = _dense(ref.histograms[column], numbers)
-    c = _dense(cur.histograms[column], numbers)
-    e = b.edges()
-    left = np.concatenate([[min(b.lo, pc.min)], e])
-    right = np.concatenate([[b.lo], e[1:], [max(e[-1], pc.max)]])
-    g0 = np.concatenate([[0.0], np.cumsum(r["n"] / n_r - c["n"] / n_c)[:-1]])
-    total, unresolved, bound = _segments(left, right, g0, r, c, n_r, n_c)
-    grand = float(total.sum())
-    # Bins still to resolve on the current grid (bins -1 and n never cross: F_ref is 0 or 1 there).
-    sel = np.flatnonzero(unresolved)
-    todo = {"bin": numbers[sel], "left": left[sel], "right": right[sel], "g0": g0[sel], "total": total[sel],
-            "bound": bound[sel], "count": r["n"][sel] + c["n"][sel]}
-    grids = [b]
-    pulled = levels = 0
-    remaining_bound = 0.0
-    norm = max(float(pr.std or 0.0), 0.001)
-    while len(todo["bin"]):
-        if float(todo["bound"].sum()) / norm <= BOUND_TOLERANCE:
-            remaining_bound = float(todo["bound"].sum())
+    states = {c: _W1(ref, cur, c) for c in columns}
+    while True:
+        steps: dict[str, list[str]] = {"pull": [], "refine": []}
+        for c, st in states.items():
+            a = st.action()
+            if a:
+                steps[a].append(c)
+        if not steps["pull"] and not steps["refine"]:
             break
-        n_values = float(todo["count"].sum())
-        if n_values <= PULL_SMALL or levels >= MAX_REFINE:
-            if n_values > PULL_LIMIT:
-                remaining_bound = float(todo["bound"].sum())
-                break
-            grids_pull = [*grids, grids[-1]]  # the finest grid's own bins
-            rv = _in_bins(ref, column, grids_pull, todo["bin"]).execute()
-            cv = _in_bins(cur, column, grids_pull, todo["bin"]).execute()
-            pos = np.searchsorted(todo["bin"], np.concatenate([rv["bin"].to_numpy(), cv["bin"].to_numpy()]))
-            x = np.concatenate([rv["x"].to_numpy(dtype=float), cv["x"].to_numpy(dtype=float)])
-            w = np.concatenate([np.full(len(rv), 1.0 / n_r), np.full(len(cv), -1.0 / n_c)])
-            exact = _abs_integrals(todo["left"], todo["right"], todo["g0"], pos, x, w)
-            grand += float(exact.sum() - todo["total"].sum())
-            pulled = len(x)
-            break
-        grid = Bins(b.lo, b.hi, grids[-1].n * REFINE)
-        grids.append(grid)
-        levels += 1
-        sub = (todo["bin"][:, None] * REFINE + np.arange(REFINE)[None, :]).ravel()
-        fr = _fine_histogram(ref, column, grids, todo["bin"])
-        fc = _fine_histogram(cur, column, grids, todo["bin"])
-        rd, cd = _dense(fr, sub), _dense(fc, sub)
-        sl = (b.lo + grid.width * sub).reshape(-1, REFINE)
-        sr = np.minimum(b.lo + grid.width * (sub + 1), b.hi).reshape(-1, REFINE)
-        sl[:, 0] = todo["left"]
-        sr[:, -1] = np.minimum(sr[:, -1], todo["right"])
-        step = (rd["n"] / n_r - cd["n"] / n_c).reshape(-1, REFINE)
-        sg = todo["g0"][:, None] + np.concatenate([np.zeros((len(step), 1)), np.cumsum(step, axis=1)[:, :-1]], axis=1)
-        st, su, sb = _segments(sl.ravel(), sr.ravel(), sg.ravel(), rd, cd, n_r, n_c)
-        grand += float(st.sum() - todo["total"].sum())
-        keep = np.flatnonzero(su)
-        todo = {"bin": sub[keep], "left": sl.ravel()[keep], "right": sr.ravel()[keep], "g0": sg.ravel()[keep],
-                "total": st[keep], "bound": sb[keep], "count": rd["n"][keep] + cd["n"][keep]}
-    return grand / norm, {"refinements": levels, "values_pulled": pulled, "error_bound": remaining_bound / norm}
+        for action, cols in steps.items():
+            if not cols:
+                continue
+            parts = []
+            for c in cols:
+                grids, wanted = states[c].request(action)
+                for side, summary in (("ref", ref), ("cur", cur)):
+                    rows = _in_bins(summary, c, grids, wanted)
+                    if action == "refine":
+                        x = rows.x
+                        rows = rows.group_by("bin").aggregate(n=x.count(), total=x.sum(), lo=x.min(), hi=x.max())
+                    parts.append(rows.mutate(column=ibis.literal(c), side=ibis.literal(side)))
+            frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
+            for c in cols:
+                mine = frame[frame["column"] == c]
+                r, k = mine[mine["side"] == "ref"], mine[mine["side"] == "cur"]
+                if action == "pull":
+                    states[c].apply_pull(r, k)
+                else:
+                    states[c].apply_refine(r, k)
+    return {c: st.result() for c, st in states.items()}
 
 
-def _fine_histogram(summary: WindowSummary, column: str, grids: list[Bins], parents: np.ndarray) -> pd.DataFrame:
-    rows = _in_bins(summary, column, grids, parents)
-    agg = rows.group_by("bin").aggregate(n=ibis._.count(), total=ibis._.x.sum(), lo=ibis._.x.min(), hi=ibis._.x.max())
-    return agg.execute().sort_values("bin")
+def wasserstein_normed(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
+    """:func:`wasserstein_many` for one column."""
+    return wasserstein_many(ref, cur, [column])[column]
 
 
 def ks_test(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
@@ -782,16 +883,8 @@ def n_values(ref: WindowSummary, cur: WindowSummary, column: str) -> int:
     return max(pr.n_distinct, pc.n_distinct)
 
 
-def column_statistic(
-    ref: WindowSummary,
-    cur: WindowSummary,
-    column: str,
-    *,
-    method: str | None = None,
-    threshold: float | None = None,
-    seed: int = 0,
-) -> ColumnStatistic:
-    """Apply Evidently's test for ``column`` (or ``method``) to the two summaries."""
+def resolve_method(ref: WindowSummary, cur: WindowSummary, column: str, method: str | None = None) -> str:
+    """The test for ``column``: ``method`` if given (checked), else Evidently's default for its data."""
     pr, pc = ref.profiles[column], cur.profiles[column]
     kind = pr.kind
     for summary, prof in ((ref, pr), (cur, pc)):
@@ -800,17 +893,54 @@ def column_statistic(
                 f"Column '{column}' has no values in window '{summary.label}' ({summary.n_rows:,} rows, all null"
                 f"{' or infinite' if kind == NUMERIC else ''}). Drop it with --columns, or choose another window."
             )
-    nv = n_values(ref, cur, column)
-    name = method or default_method(kind, pr.n, nv)
+    name = method or default_method(kind, pr.n, n_values(ref, cur, column))
     if name not in METHODS:
         raise BadInputError(
             f"Drift method '{name}' for column '{column}' is not supported; use one of {', '.join(METHODS)}."
         )
-    m = METHODS[name]
-    if kind not in m.kinds:
+    if kind not in METHODS[name].kinds:
         raise BadInputError(
-            f"Drift method '{name}' does not apply to {kind} column '{column}'; it takes {', '.join(m.kinds)} columns."
+            f"Drift method '{name}' does not apply to {kind} column '{column}'; "
+            f"it takes {', '.join(METHODS[name].kinds)} columns."
         )
+    return name
+
+
+def column_statistics(
+    ref: WindowSummary,
+    cur: WindowSummary,
+    columns: list[str],
+    *,
+    methods: dict[str, str | None] | None = None,
+    thresholds: dict[str, float | None] | None = None,
+    seed: int = 0,
+) -> list[ColumnStatistic]:
+    """:func:`column_statistic` for several columns, the Wasserstein ones resolved together (fewer queries)."""
+    methods = methods or {}
+    thresholds = thresholds or {}
+    names = {c: resolve_method(ref, cur, c, methods.get(c)) for c in columns}
+    w1 = wasserstein_many(ref, cur, [c for c in columns if names[c] == "wasserstein"])
+    return [
+        column_statistic(ref, cur, c, method=names[c], threshold=thresholds.get(c), seed=seed, _w1=w1.get(c))
+        for c in columns
+    ]
+
+
+def column_statistic(
+    ref: WindowSummary,
+    cur: WindowSummary,
+    column: str,
+    *,
+    method: str | None = None,
+    threshold: float | None = None,
+    seed: int = 0,
+    _w1: tuple[float, dict] | None = None,
+) -> ColumnStatistic:
+    """Apply Evidently's test for ``column`` (or ``method``) to the two summaries."""
+    pr, pc = ref.profiles[column], cur.profiles[column]
+    kind = pr.kind
+    name = resolve_method(ref, cur, column, method)
+    m = METHODS[name]
     thr = m.default_threshold if threshold is None else float(threshold)
     detail: dict = {}
     if name in ("chisquare", "z", "jensenshannon"):
@@ -824,7 +954,7 @@ def column_statistic(
         stat, detail = ks_test(ref, cur, column)
         drifted = m.drifted(stat, thr)
     elif name == "wasserstein":
-        stat, detail = wasserstein_normed(ref, cur, column)
+        stat, detail = _w1 if _w1 is not None else wasserstein_normed(ref, cur, column)
         drifted = m.drifted(stat, thr)
     else:
         stat, drifted, detail = text_domain_classifier(

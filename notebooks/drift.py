@@ -1,0 +1,150 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="Drift")
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    from workbench import drift
+
+    return drift, mo
+
+
+@app.cell
+def _(mo):
+    mo.md(
+        """
+        # Drift
+
+        Have the inputs the model meets moved away from a reference? Each feature of the current window is
+        compared with the reference window using Evidently's method choice and thresholds; the statistics are
+        computed in the store. A window is a date range `A..B` on `items.created_at`, an ISO week (`2026-W46`),
+        a range of weeks (`2026-W40..2026-W41`), or a filter on an items column (`split=train`).
+        The store is the one `WORKBENCH_STORE` names (default `data/workbench.duckdb`).
+        """
+    )
+    return
+
+
+@app.cell
+def _(drift):
+    choices = drift.drift_choices()
+    return (choices,)
+
+
+@app.cell
+def _(choices, mo):
+    reference = mo.ui.text(value=choices.reference, label="Reference window")
+    current = mo.ui.text(value=choices.current, label="Current window")
+    features = mo.ui.multiselect(options=choices.features, label="Features (all if none)")
+    correction = mo.ui.dropdown(options=["none", "bh"], value="none", label="Multiple-testing correction")
+    mo.hstack([reference, current, features, correction], justify="start", gap=2, wrap=True)
+    return correction, current, features, reference
+
+
+@app.cell
+def _(correction, current, drift, features, reference):
+    result = drift.load_drift(
+        reference.value, current.value, columns=list(features.value), correction=correction.value
+    )
+    return (result,)
+
+
+@app.cell
+def _(mo, result):
+    def _verdict(c):
+        return "—" if c is None else ("drifted" if c.drifted else "stable")
+
+    mo.hstack(
+        [
+            mo.stat(
+                value=f"{result.drifted_share:.0%}",
+                label="input features drifted",
+                caption=f"{result.n_drifted} of {len(result.columns)}; dataset drift at {result.drift_share:.0%}",
+            ),
+            mo.stat(value="yes" if result.dataset_drift else "no", label="dataset drift"),
+            mo.stat(value=_verdict(result.label_drift), label="label distribution"),
+            mo.stat(value=_verdict(result.prediction_drift), label="predicted labels"),
+            mo.stat(value=f"{result.n_current:,}", label=f"items in {result.current}",
+                    caption=f"reference {result.reference}: {result.n_reference:,}"),
+        ],
+        justify="start",
+    )
+    return
+
+
+@app.cell
+def _(mo, result):
+    mo.vstack(
+        [
+            mo.md(f"## Drift table\n\nCorrection: {result.correction}. Severity is the statistic relative to its "
+                  "threshold (above 1 means drifted)."),
+            mo.ui.table(result.to_frame(), page_size=15),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(mo, result):
+    ranked = [c.column for c in sorted(result.columns, key=lambda c: -c.severity)]
+    column = mo.ui.dropdown(options=ranked, value=ranked[0], label="Distribution of")
+    column
+    return (column,)
+
+
+@app.cell
+def _(column, drift, mo, result):
+    mo.ui.altair_chart(drift.distribution_chart(result, column.value))
+    return
+
+
+@app.cell
+def _(drift, mo, result):
+    mo.vstack([mo.md("## Most drifted features"), mo.ui.altair_chart(drift.top_drifted_chart(result, n=4))])
+    return
+
+
+@app.cell
+def _(drift):
+    weekly = drift.load_weekly_drift()
+    return (weekly,)
+
+
+@app.cell
+def _(drift, mo, weekly):
+    mo.vstack(
+        [
+            mo.md("## Week by week\n\nEach ISO week against the reference (by default the first two weeks)."),
+            mo.ui.altair_chart(drift.drifted_share_chart(drift.weekly_summary(weekly))),
+            mo.ui.altair_chart(drift.drift_heatmap_chart(weekly)),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(mo):
+    show_evidently = mo.ui.run_button(label="Render Evidently's report (random sample)")
+    mo.vstack(
+        [
+            mo.md("## Evidently's report\n\nEvidently's own HTML, on a random sample of at most 2,000 rows per window."),
+            show_evidently,
+        ]
+    )
+    return (show_evidently,)
+
+
+@app.cell
+def _(current, drift, features, mo, reference, show_evidently):
+    mo.stop(not show_evidently.value, mo.md("_Press the button to render it (it takes a few seconds)._"))
+    page = drift.load_evidently_html(reference.value, current.value, columns=list(features.value))
+    mo.iframe(page, height="900px")
+    return
+
+
+if __name__ == "__main__":
+    app.run()
