@@ -38,8 +38,8 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import altair as alt
 import ibis
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from .consensus import majority_vote
 from .contract import proba_columns
 from .errors import BadInputError
 from .store import Store
+
+if TYPE_CHECKING:
+    import altair as alt
 
 RANK_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
 FILTER_METHODS = (
@@ -893,6 +896,8 @@ def filter_issues(
 
 def class_health_chart(result: LabelQuality) -> alt.Chart:
     """Estimated noise rate per class (share of the class's given labels estimated wrong)."""
+    import altair as alt
+
     data = result.classes[["class", "items", "flagged", "noise_rate"]]
     return (
         alt.Chart(data, title="Estimated label noise per class")
@@ -908,6 +913,8 @@ def class_health_chart(result: LabelQuality) -> alt.Chart:
 
 def confusion_chart(result: LabelQuality) -> alt.Chart:
     """Heatmap of given versus suggested label (a cell per class pair, item counts)."""
+    import altair as alt
+
     data = result.confusion.copy()
     data["agrees"] = data["given_label"] == data["suggested_label"]
     classes = list(result.params["classes"])
@@ -927,6 +934,8 @@ def confusion_chart(result: LabelQuality) -> alt.Chart:
 
 def score_distribution_chart(result: LabelQuality, *, bins: int = 40) -> alt.Chart:
     """Histogram of ``label_quality`` (pre-binned), flagged and unflagged items stacked."""
+    import altair as alt
+
     q = result.issues["label_quality"].to_numpy()
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.clip(np.searchsorted(edges, q, side="right") - 1, 0, bins - 1)
@@ -962,6 +971,8 @@ def score_distribution_chart(result: LabelQuality, *, bins: int = 40) -> alt.Cha
 
 def slice_chart(result: LabelQuality, attribute: str) -> alt.Chart:
     """Issue rate per value of one slice attribute (``source``, ``split``, ``guideline_version``, ``annotator``)."""
+    import altair as alt
+
     data = result.slices[attribute]
     return (
         alt.Chart(data, title=f"Label issue rate by {attribute}")
