@@ -136,7 +136,7 @@ def given_labels(
         known |= set(store.data("gold").select("label").distinct().execute()["label"].dropna())
     # min == max tells "every annotation agrees" more cheaply than counting distinct labels.
     per_item = ann.group_by("item_id").aggregate(
-        n_annotations=ann.count(), low_label=ann.label.min(), any_label=ann.label.max()
+        n_annotations=ann.count(), unanimous=ann.label.min() == ann.label.max(), any_label=ann.label.max()
     )
     if consensus is not None:
         frame = _provided_consensus(consensus, per_item, known)
@@ -144,18 +144,21 @@ def given_labels(
     else:
         # One pass over the annotations: items where every annotation agrees keep that label;
         # only the disputed items go through majority_vote in memory.
-        counts = per_item.order_by("item_id").to_pyarrow().to_pandas()
-        unanimous = (counts["low_label"] == counts["any_label"]).to_numpy()
+        counts = per_item.order_by("item_id").to_pyarrow()
+        item_id = counts.column("item_id").to_numpy(zero_copy_only=False)
+        unanimous = counts.column("unanimous").to_numpy(zero_copy_only=False).astype(bool)
+        n_annotations = counts.column("n_annotations").to_numpy(zero_copy_only=False)
+        all_agree = bool(unanimous.all())
         agreed = pd.DataFrame(
             {
-                "item_id": counts["item_id"].to_numpy()[unanimous],
-                "given_label": counts["any_label"].to_numpy()[unanimous],
-                "n_annotations": counts["n_annotations"].to_numpy()[unanimous],
+                "item_id": item_id if all_agree else item_id[unanimous],
+                "given_label": counts.column("any_label").to_numpy(zero_copy_only=False)[unanimous],
+                "n_annotations": n_annotations if all_agree else n_annotations[unanimous],
                 "agreement": 1.0,
             }
         )
-        if not unanimous.all():
-            disputed_ids = ibis.memtable(pd.DataFrame({"item_id": counts["item_id"].to_numpy()[~unanimous]}))
+        if not all_agree:
+            disputed_ids = ibis.memtable(pd.DataFrame({"item_id": item_id[~unanimous]}))
             cols = ["item_id", "label"] + (["created_at"] if "created_at" in ann.columns else [])
             disputed = ann.select(*cols).semi_join(disputed_ids, "item_id").execute()
             mv = majority_vote(disputed).rename(columns={"consensus_label": "given_label"})
@@ -163,7 +166,8 @@ def given_labels(
             frame = frame.sort_values("item_id", kind="stable")
         else:
             frame = agreed  # already ordered by item_id
-        several = bool((counts["n_annotations"] > 1).any())
+        several = bool((n_annotations > 1).any())
+        del counts
         method = "majority_vote" if several else "single annotation"
     if consensus is not None:
         frame = frame.sort_values("item_id", kind="stable")
