@@ -103,15 +103,14 @@ def test_serves_with_marimo_run_and_shows_selected_details(demo_store_path, tmp_
             page.locator("tbody tr").first.locator("button[role='checkbox'], input[type='checkbox']").first.click()
             page.get_by_text("Their annotations").wait_for(timeout=60_000)
             selected = page.get_by_role("heading", name="Selected items").inner_text()
-            annotator_header = page.get_by_text("annotator_id", exact=True).count()
-            health = page.get_by_text("Label health score 0.857").count()
+            # the annotations table of the selected item (its column header), and the summary line
+            page.get_by_text("annotator_id", exact=True).first.wait_for(timeout=60_000)
+            page.get_by_text("Label health score 0.857").first.wait_for(timeout=10_000)
             # the heavy Datalab step runs only on demand
             page.get_by_role("button", name="Check dataset issues").click()
             page.get_by_text("Dataset issues (Cleanlab Datalab) on all 2,037 items").wait_for(timeout=90_000)
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
-        assert health >= 1
         assert selected == "Selected items (1)"
-        assert annotator_header >= 1  # the annotations table of the selected item
     finally:
         server.terminate()
         try:
