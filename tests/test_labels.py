@@ -393,3 +393,11 @@ def test_given_class_without_probability_column(store_copy, tmp_path):
     assert res.exit_code == 2
     assert "no probability column for given label(s) 'zero'" in res.output
     assert not out.exists()
+
+
+def test_cli_cross_validation_says_so(demo_store_path, tmp_path):
+    out = tmp_path / "labels.csv"
+    res = _run(demo_store_path, "labels", "--out", str(out), "--probabilities", "cross_validation", "--folds", "3")
+    assert res.exit_code == 0, res.output
+    assert "3-fold cross-validation of LogisticRegression" in res.output
+    assert len(pd.read_csv(out)) == 1901
