@@ -94,8 +94,20 @@ def run_workbench(store_path: str, kinds: dict[str, str]) -> dict:
             config={"categorical_columns": [c for c, k in kinds.items() if k == "categorical"]},
         )
     seconds = time.perf_counter() - t0
+    # The next comparison against the same reference (e.g. next week) reuses its cached summary.
+    t1 = time.perf_counter()
+    with Store.open(store_path, read_only=True) as store:
+        compute_drift(
+            store,
+            reference="meta_window=ref",
+            current="meta_window=cur",
+            include_labels=False,
+            config={"categorical_columns": [c for c, k in kinds.items() if k == "categorical"]},
+        )
+    cached = time.perf_counter() - t1
     return {
         "seconds": seconds,
+        "seconds_cached_reference": cached,
         "peak_rss_mb": _rss_mb(),
         "rss_after_imports_mb": base,
         "verdicts": {c.column: [c.method, c.statistic, c.drifted] for c in r.columns},
@@ -164,6 +176,7 @@ def main() -> None:
     print()
     print(f"{'method':<34}{'seconds':>10}{'peak RSS MB':>14}{'speed-up':>10}")
     print(f"{'workbench (statistics in DuckDB)':<34}{wb['seconds']:>10.2f}{wb['peak_rss_mb']:>14.0f}{'1.0x':>10}")
+    print(f"{'  again, reference summary cached':<34}{wb['seconds_cached_reference']:>10.2f}")
     if "evidently" in results:
         ev = results["evidently"]
         ratio = ev["seconds"] / wb["seconds"]
@@ -177,7 +190,8 @@ def main() -> None:
         print()
         print(f"verdicts and methods agreeing: {agree} of {len(kinds)} columns; "
               f"largest statistic difference {worst:.2e}")
-        print(f"workbench is {ratio:.1f}x faster; peak memory {wb['peak_rss_mb']:.0f} MB vs {ev['peak_rss_mb']:.0f} MB")
+        print(f"workbench is {ratio:.1f}x faster ({ev['seconds'] / wb['seconds_cached_reference']:.1f}x with the "
+              f"reference cached); peak memory {wb['peak_rss_mb']:.0f} MB vs {ev['peak_rss_mb']:.0f} MB")
     drifted = sorted(c for c, v in wb["verdicts"].items() if v[2])
     print(f"drifted columns (workbench): {', '.join(drifted) or 'none'}")
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import uuid
 import warnings
 from dataclasses import dataclass, field
 
@@ -211,7 +210,6 @@ def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
 
 
 PROFILE_SAMPLE = 10_000  # rows of a window sampled for word counts and number-like strings
-MATERIALIZE_MIN = 200_000  # windows with at least this many rows are copied once into a temporary table
 LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
 
 
@@ -374,10 +372,10 @@ def summarise(
     Without ``bins_from`` the window is a reference: its histograms use its
     own min and max. A current window is binned on its reference's bins.
     """
+    if TEXT not in kinds.values():
+        order_by = ()  # the order only serves to sample texts reproducibly
     keep = [c for c in order_by if c in table.columns and c not in kinds]
     prepared = prepare(table, kinds, order_by=order_by)
-    if int(prepared.count().execute()) >= MATERIALIZE_MIN:
-        prepared = _materialize(prepared)
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     # A current window's continuous columns get their moments from the histogram on the reference's bins.
     from_hist = [
@@ -445,16 +443,6 @@ def _profile_from_histogram(column: str, hist: pd.DataFrame | None, n_rows: int)
         min=float(hist["lo"].min()),
         max=float(hist["hi"].max()),
     )
-
-
-def _materialize(table: ir.Table) -> ir.Table:
-    """A large window copied once into a temporary table, so the several scans that follow read only its
-    columns instead of filtering the whole table again (backends without temporary tables keep the query)."""
-    try:
-        backend = table.get_backend()
-        return backend.create_table(f"_wb_drift_{uuid.uuid4().hex[:12]}", table, temp=True)
-    except Exception:
-        return table
 
 
 # -- statistics from summaries -----------------------------------------------------------------
