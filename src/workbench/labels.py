@@ -16,14 +16,16 @@ Three inputs, each read from the store and recorded in the result:
 :func:`compute_label_quality` returns a :class:`LabelQuality`: one row per
 labeled item (``item_id, given_label, suggested_label, label_quality,
 is_label_issue, rank``), class-level health (estimated noise rate per class,
-the most confused class pairs, an overall health score) and the same numbers
-sliced by source, split, guideline version and annotator.
+the most confused class pairs, an overall health score) and the share of
+flagged items sliced by source, split, guideline version and annotator.
 
 The ranking is by ``label_quality`` (lower means more likely wrong), not by the
 flag: on real data some of the lowest-scoring items are not flagged.
 ``normalized_margin`` is the default score because it ranked validated errors
 best on the public label-error benchmarks (see ``bench/README.md``);
-``confidence_weighted_entropy`` ranks poorly on some of them.
+``confidence_weighted_entropy`` ranks poorly on some of them. The default flag
+is Cleanlab's ``confident_learning`` filter, which flagged fewer items at equal
+or higher precision than Cleanlab's default ``prune_by_noise_rate`` there.
 
 Example
 -------
