@@ -401,3 +401,22 @@ def test_cli_cross_validation_says_so(demo_store_path, tmp_path):
     assert res.exit_code == 0, res.output
     assert "3-fold cross-validation of LogisticRegression" in res.output
     assert len(pd.read_csv(out)) == 1901
+
+
+def test_cli_consensus_file(demo_store_path, demo_dir, tmp_path):
+    ann = pd.read_parquet(demo_dir / "annotations.parquet")
+    consensus = majority_vote(ann)[["item_id", "consensus_label"]]
+    consensus["method"] = "dawid_skene"
+    path = tmp_path / "consensus.csv"
+    consensus.to_csv(path, index=False)
+    out = tmp_path / "labels.parquet"
+    res = _run(demo_store_path, "labels", "--out", str(out), "--consensus", str(path), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output[res.output.index("{") :])
+    assert data["params"]["consensus"] == "dawid_skene from consensus.csv"
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"item_id": ["it00001"], "consensus_label": ["eleven"]}).to_csv(bad, index=False)
+    out2 = tmp_path / "labels2.csv"
+    res = _run(demo_store_path, "labels", "--out", str(out2), "--consensus", str(bad))
+    assert res.exit_code == 2 and "'eleven'" in res.output
+    assert not out2.exists()

@@ -34,6 +34,30 @@ def _write(frame, path: Path) -> None:
             tmp.unlink()
 
 
+def _read_consensus(path: Path):
+    """A consensus file: item_id, consensus_label and an optional method column naming how it was made."""
+    import pandas as pd
+
+    from ..errors import BadInputError
+
+    if not path.is_file():
+        raise BadInputError(f"--consensus {path}: no such file.")
+    suffix = path.suffix.lower()
+    if suffix not in OUT_SUFFIXES:
+        raise BadInputError(f"--consensus {path}: use a .csv or .parquet file.")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype={"item_id": "string", "consensus_label": "string"})
+        else:
+            frame = pd.read_parquet(path)
+    except Exception as exc:  # the readers raise many types
+        raise BadInputError(f"--consensus {path}: cannot be read ({type(exc).__name__}: {exc}).") from exc
+    method = None
+    if "method" in frame.columns and frame["method"].notna().any():
+        method = ", ".join(sorted(set(frame["method"].dropna().astype(str))))
+    return frame, f"{method or 'consensus'} from {path.name}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("labels")
     def labels_command(
@@ -65,6 +89,14 @@ def register(app: typer.Typer) -> None:
         ] = None,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds (without predictions).")] = 5,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-validation split and model.")] = 0,
+        consensus_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--consensus",
+                help="Optional .csv or .parquet with item_id, consensus_label (and optionally method): "
+                "given labels computed elsewhere, instead of majority vote.",
+            ),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Rank items by how likely their label is wrong (Cleanlab), with class-level label health.
@@ -80,9 +112,12 @@ def register(app: typer.Typer) -> None:
 
         with handled():
             _check_out(out)
+            consensus, method = _read_consensus(consensus_file) if consensus_file is not None else (None, None)
             with open_store(read_only=True) as store:
                 result = compute_label_quality(
                     store,
+                    consensus=consensus,
+                    consensus_method=method,
                     source=source,
                     model_version=model_version,
                     folds=folds,
