@@ -49,10 +49,12 @@ def drift(
 ) -> None:
     """Drift of input features (numeric, categorical, text), labels and predictions, with Evidently's tests.
 
-    Writes OUT/drift.json (dataset verdict over input features, per-column method, statistic, threshold and
-    verdict; label and prediction drift under their own keys) and OUT/drift_top.html (distributions of the
-    most drifted features). With --by week: OUT/drift_by_week.csv (a row per week and column) and
-    OUT/drift_heatmap.html, and the rows are stored in wb_drift_history (re-running a week replaces its rows).
+    Writes OUT/drift.json: the dataset verdict over input features, each column's method, statistic,
+    threshold and verdict, and label and prediction drift under their own keys.
+    OUT/drift_top.html shows the distributions of the most drifted features.
+
+    With --by week: OUT/drift_by_week.csv (a row per week and column), OUT/drift_heatmap.html, and the rows
+    are stored in wb_drift_history (re-running a week replaces its rows).
     """
     from ..cli import err, handled, open_store, out
     from ..errors import BadInputError
