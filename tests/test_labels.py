@@ -92,6 +92,8 @@ def test_given_labels_use_provided_consensus(demo_store, demo_dir):
     assert (got.loc[provided["item_id"].iloc[:10]] == "zero").all()
     result = compute_label_quality(demo_store, consensus=provided, consensus_method="dawid_skene", slices=False)
     assert result.params["consensus"] == "dawid_skene"
+    named = given_labels(demo_store, consensus=provided.assign(method="crowdlab"))
+    assert named.consensus == "crowdlab"
 
 
 def test_given_labels_reject_bad_consensus(demo_store):

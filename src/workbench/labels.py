@@ -119,7 +119,8 @@ def given_labels(
         (whose tie rule is documented there).
     consensus_method : str, optional
         Name recorded for a caller-provided ``consensus`` (default
-        ``consensus.attrs["method"]``, else ``"provided by caller"``).
+        ``consensus.attrs["method"]``, else the values of its ``method``
+        column, else ``"provided by caller"``).
     until : datetime, optional
         Only annotations created before this instant (naive UTC) count.
 
@@ -142,7 +143,8 @@ def given_labels(
     )
     if consensus is not None:
         frame = _provided_consensus(consensus, per_item, known)
-        method = consensus_method or consensus.attrs.get("method") or "provided by caller"
+        named = sorted(set(consensus["method"].dropna().astype(str))) if "method" in consensus.columns else []
+        method = consensus_method or consensus.attrs.get("method") or ", ".join(named) or "provided by caller"
     else:
         # One pass over the annotations: items where every annotation agrees keep that label;
         # only the disputed items go through majority_vote in memory.
