@@ -52,7 +52,13 @@ def store_copy(demo_store_path, tmp_path):
 
 
 def _precision_at_k(result, truth) -> tuple[float, int]:
-    wrong = set(truth["wrong_labels"]) & set(result.issues["item_id"])
+    """Precision at k, k = the number of scored items whose given label differs from the planted truth.
+
+    The given label is the consensus the run used (majority vote, Dawid-Skene, ...), so the wrong labels are
+    counted against it rather than against truth["wrong_labels"] (which is defined by majority vote).
+    """
+    issues = result.issues
+    wrong = set(issues.loc[issues["given_label"] != issues["item_id"].map(truth["true_labels"]), "item_id"])
     k = len(wrong)
     top = result.issues.sort_values("rank").head(k)
     return float(top["item_id"].isin(wrong).mean()), k
@@ -422,3 +428,18 @@ def test_cli_consensus_file(demo_store_path, demo_dir, tmp_path):
     res = _run(demo_store_path, "labels", "--out", str(out2), "--consensus", str(bad))
     assert res.exit_code == 2 and "'eleven'" in res.output
     assert not out2.exists()
+
+
+def test_given_by_uses_the_annotators_consensus(demo_store, truth):
+    from workbench.annotators import consensus_labels
+
+    result = compute_label_quality(demo_store, given_by="ds", slices=False)
+    assert result.params["consensus"].startswith("ds")
+    ds = consensus_labels(demo_store, method="ds").to_frame().set_index("item_id")["consensus_label"]
+    given = result.issues.set_index("item_id")["given_label"]
+    assert (given == ds.reindex(given.index)).all()
+    # Auto leaves CROWDLAB out (it would reuse the predictions under test) and says so.
+    auto = compute_label_quality(demo_store, given_by="auto", slices=False)
+    assert "CROWDLAB left out" in auto.params["consensus"]
+    precision, k = _precision_at_k(auto, truth)
+    assert precision >= 0.8 and k > 100

@@ -121,8 +121,12 @@ def known_classes(store: Store) -> tuple[str, ...] | None:
     return None
 
 
-def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | None = None) -> AnnotationSet:
+def read_annotations(
+    store: Store, *, classes: list[str] | tuple[str, ...] | None = None, until=None
+) -> AnnotationSet:
     """The store's annotations, one per (item, annotator), labels restricted to known classes.
+
+    ``until`` (naive UTC datetime) keeps only annotations created before it.
 
     ``classes`` defaults to the classes of the predictions' probability
     columns when the store has predictions, else to every label annotated.
@@ -134,6 +138,8 @@ def read_annotations(store: Store, *, classes: list[str] | tuple[str, ...] | Non
     t = store.data("annotations")
     cols = [c for c in ("item_id", "annotator_id", "label", "created_at", "guideline_version") if c in t.columns]
     t = t.select(*cols)
+    if until is not None and "created_at" in cols:
+        t = t.filter(t.created_at < ibis.literal(until))
     n_total = int(t.count().execute())
     if n_total == 0:
         raise BadInputError(f"Store {store.target}: table 'annotations' is empty. Ingest annotations first.")

@@ -97,6 +97,15 @@ def register(app: typer.Typer) -> None:
                 "given labels computed elsewhere, instead of majority vote.",
             ),
         ] = None,
+        given_by: Annotated[
+            str,
+            typer.Option(
+                "--given-by",
+                help="Consensus giving the label of items with several annotations: mv (majority vote, default), "
+                "auto (the annotators command's rule, without CROWDLAB, which would reuse the predictions being "
+                "checked), ds (Dawid-Skene), crowdlab. Ignored with --consensus.",
+            ),
+        ] = "mv",
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Rank items by how likely their label is wrong (Cleanlab), with class-level label health.
@@ -118,6 +127,7 @@ def register(app: typer.Typer) -> None:
                     store,
                     consensus=consensus,
                     consensus_method=method,
+                    given_by=given_by,
                     source=source,
                     model_version=model_version,
                     folds=folds,
