@@ -1,11 +1,38 @@
-"""Label-quality and data-health workbench."""
+"""Label-quality and data-health workbench.
+
+The public API: the data contract and store, the demo dataset, and one entry
+point per capability (label errors, annotators, dataset issues). Heavier
+modules import their libraries (Cleanlab, crowd-kit, Evidently) lazily.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .agreement import Agreement, compute_agreement
+from .annotators import (
+    AnnotatorReport,
+    Consensus,
+    active_learning_scores,
+    compute_annotators,
+    consensus_labels,
+    load_annotators,
+)
 from .consensus import majority_vote
 from .contract import Dataset, check_dataset, read_dataset
+from .dataset_issues import DatasetIssues, find_dataset_issues
 from .demo import write_demo
 from .errors import BadInputError, ContractError, GateFailed, StoreBusyError, Violation, WorkbenchError
+from .features import FeatureMatrix, feature_matrix
+from .labels import (
+    GivenLabels,
+    LabelQuality,
+    PredictedProbabilities,
+    compute_label_quality,
+    given_labels,
+    load_label_quality,
+    predicted_probabilities,
+)
+from .overview import Overview, Week, compute_overview, load_overview
+from .report import ReportResult, Section, SectionResult, build_report
 from .store import IngestResult, Store, StoreInfo
 
 try:
@@ -14,19 +41,46 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 
 __all__ = [
+    "Agreement",
+    "AnnotatorReport",
     "BadInputError",
+    "Consensus",
     "ContractError",
     "Dataset",
+    "DatasetIssues",
+    "FeatureMatrix",
     "GateFailed",
+    "GivenLabels",
     "IngestResult",
+    "LabelQuality",
+    "Overview",
+    "PredictedProbabilities",
+    "ReportResult",
+    "Section",
+    "SectionResult",
     "Store",
     "StoreBusyError",
     "StoreInfo",
     "Violation",
+    "Week",
     "WorkbenchError",
     "__version__",
+    "active_learning_scores",
+    "build_report",
     "check_dataset",
+    "compute_agreement",
+    "compute_annotators",
+    "compute_label_quality",
+    "compute_overview",
+    "consensus_labels",
+    "feature_matrix",
+    "find_dataset_issues",
+    "given_labels",
+    "load_annotators",
+    "load_label_quality",
+    "load_overview",
     "majority_vote",
+    "predicted_probabilities",
     "read_dataset",
     "write_demo",
 ]
