@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import uuid
 import warnings
 from dataclasses import dataclass, field
 
@@ -195,13 +196,20 @@ def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...]
 
 
 def _opaque(table: ir.Table) -> ir.Table:
-    """The same rows as a table defined by its SQL, so that the many small expressions built on it compile
-    fast (ibis re-walks a window's whole expression tree for every derived expression otherwise)."""
+    """The same rows as a table defined by its SQL (a temporary view where the backend has them), so that the
+    many small expressions built on it compile fast: ibis re-walks a window's whole expression tree for every
+    derived expression otherwise."""
     try:
         backend = table.get_backend()
-        return backend.sql(ibis.to_sql(table, dialect=backend.name), dialect=backend.name)
-    except Exception:  # backends without SQL (e.g. pandas-like): keep the expression
+        sql = ibis.to_sql(table, dialect=backend.name)
+    except Exception:  # backends without SQL: keep the expression
         return table
+    name = f"_wb_window_{uuid.uuid4().hex[:12]}"
+    try:  # a temporary view (gone with the connection) compiles fastest: later queries refer to it by name
+        backend.raw_sql(f'CREATE TEMPORARY VIEW "{name}" AS {sql}')
+        return backend.table(name)
+    except Exception:
+        return backend.sql(sql, dialect=backend.name)
 
 
 def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
