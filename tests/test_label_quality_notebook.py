@@ -101,7 +101,7 @@ def test_serves_with_marimo_run_and_shows_selected_details(demo_store_path, tmp_
             page.get_by_role("heading", name="Ranked issues").scroll_into_view_if_needed()
             # select the first ranked row: the details panel shows that item's annotations
             page.locator("tbody tr").first.locator("button[role='checkbox'], input[type='checkbox']").first.click()
-            page.get_by_text("Their annotations").wait_for(timeout=60_000)
+            page.get_by_role("heading", name="Their annotations").wait_for(timeout=60_000)
             selected = page.get_by_role("heading", name="Selected items").inner_text()
             # the annotations table of the selected item (its column header), and the summary line
             page.get_by_text("annotator_id", exact=True).first.wait_for(timeout=60_000)
