@@ -643,18 +643,25 @@ def _prediction_drift(store: Store, items: ir.Table, reference: Window, current:
 
 def _regroup(hist: pd.DataFrame | None, edges: np.ndarray) -> np.ndarray:
     """Counts of fine bins regrouped onto display bins; a bin spanning several display bins (the bins
-    outside the reference's range) is spread evenly over its [min, max]."""
+    outside the reference's range) is spread evenly over its [min, max].
+
+    Vectorised over all fine bins at once: the overlap of [lo, hi] with display bin j is
+    clip(e[j+1] - lo, 0, hi - lo) - clip(e[j] - lo, 0, hi - lo).
+    """
     counts = np.zeros(len(edges) - 1)
     if hist is None or hist.empty:
         return counts
     lows, highs, ns = (hist[k].to_numpy(dtype=float) for k in ("lo", "hi", "n"))
-    for lo, hi, n in zip(lows, highs, ns, strict=True):
-        overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None)
-        if hi <= lo or overlap.sum() <= 0:
-            k = min(max(int(np.searchsorted(edges, lo, side="right")) - 1, 0), len(counts) - 1)
-            counts[k] += n
-        else:
-            counts += n * overlap / overlap.sum()
+    width = np.maximum(highs - lows, 0.0)
+    below = np.clip(edges[None, :] - lows[:, None], 0.0, width[:, None])
+    overlap = np.diff(below, axis=1)
+    total = overlap.sum(axis=1)
+    spread = (highs > lows) & (total > 0)
+    if spread.any():
+        counts += (ns[spread, None] * overlap[spread] / total[spread, None]).sum(axis=0)
+    if not spread.all():
+        k = np.clip(np.searchsorted(edges, lows[~spread], side="right") - 1, 0, len(counts) - 1)
+        np.add.at(counts, k, ns[~spread])
     return counts
 
 

@@ -229,9 +229,10 @@ def _long(table: ir.Table, columns: list[str]) -> ir.Table:
 def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, ColumnProfile]]:
     """Row count and per-column profile of a prepared window (one query per value type).
 
-    Distinct counts are approximate (HyperLogLog) here; columns with few
-    distinct values, and categorical columns, get exact ones from their value
-    counts in :func:`summarise`.
+    Numeric distinct counts are not computed here: :func:`summarise` bounds
+    them from the fine histograms (no HyperLogLog pass over every value), and
+    columns with few distinct values, and categorical columns, get exact ones
+    from their value counts.
     """
     n_rows = int(table.count().execute())
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
@@ -242,11 +243,11 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
         aggs = {}
         for i, c in enumerate(numeric):
             x = table[c]
-            aggs |= {f"n{i}": x.count(), f"d{i}": x.approx_nunique(), f"mean{i}": x.mean(),
+            aggs |= {f"n{i}": x.count(), f"mean{i}": x.mean(),
                      f"std{i}": x.std(how="pop"), f"min{i}": x.min(), f"max{i}": x.max()}
         row = table.aggregate(**aggs).execute().iloc[0]
         for i, c in enumerate(numeric):
-            stats[c] = {k: row[f"{k}{i}"] for k in ("n", "d", "mean", "std", "min", "max")}
+            stats[c] = {k: row[f"{k}{i}"] for k in ("n", "mean", "std", "min", "max")}
         numeric = []
     if numeric:
         long = _long(table, numeric)
@@ -254,7 +255,6 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
             long.group_by("column")
             .aggregate(
                 n=long.x.count(),
-                d=long.x.approx_nunique(),
                 mean=long.x.mean(),
                 std=long.x.std(how="pop"),
                 min=long.x.min(),
@@ -311,17 +311,29 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
         cols = [c for c in columns if (kinds[c] == NUMERIC) == numeric]
         if not cols:
             continue
-        long = _long(table, cols)
-        ok = _valid(long.x, NUMERIC if numeric else CATEGORICAL)
-        frame = long.filter(ok).group_by(["column", "x"]).aggregate(n=ibis._.count()).execute()
+        # A union of per-column group-bys, not one group-by over the unpivoted columns: the engine
+        # aggregates each column where it lies instead of building (column, value) rows first
+        # (DuckDB: 0.01 s instead of 0.3 s for four columns of 1M rows).
+        kind = NUMERIC if numeric else CATEGORICAL
+        parts = [
+            table.filter(_valid(table[c], kind))
+            .group_by(x=table[c].cast("float64" if numeric else "string"))
+            .aggregate(n=ibis._.count())
+            .mutate(column=ibis.literal(c))
+            for c in cols
+        ]
+        frame = (ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]).execute()
         for c in cols:
             part = frame[frame["column"] == c]
             out[c] = pd.Series(part["n"].to_numpy(dtype=np.int64), index=part["x"].to_numpy(), name=c)
     return out
 
 
-def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str, pd.DataFrame]:
-    """Count, sum, min and max of the values per bin, for every numeric column.
+def _histograms(
+    table: ir.Table, bins: dict[str, Bins], n_rows: int, *, squares: bool = True
+) -> dict[str, pd.DataFrame]:
+    """Count, sum, min and max (and with ``squares`` the sum of squares) of the values per bin, for every
+    numeric column.
 
     Small windows use one unpivoted query (cheap to compile); large ones one
     aggregation per column, unioned, which the backend runs column by column.
@@ -347,7 +359,10 @@ def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str
         idx = ibis.cases((j.x < j.b_lo, -1), (j.x > j.b_hi, j.b_n), else_=ibis.least(raw, j.b_n - 1))
         frame = (
             j.group_by(["column", idx.name("bin")])
-            .aggregate(n=ibis._.count(), total=j.x.sum(), sq=(j.x * j.x).sum(), lo=j.x.min(), hi=j.x.max())
+            .aggregate(
+                n=ibis._.count(), total=j.x.sum(), **({"sq": (j.x * j.x).sum()} if squares else {}),
+                lo=j.x.min(), hi=j.x.max(),
+            )
             .execute()
         )
     else:
@@ -357,12 +372,15 @@ def _histograms(table: ir.Table, bins: dict[str, Bins], n_rows: int) -> dict[str
             sub = (
                 table.filter(_valid(x, NUMERIC))
                 .group_by(bin=b.index(x))
-                .aggregate(n=ibis._.count(), total=x.sum(), sq=(x * x).sum(), lo=x.min(), hi=x.max())
+                .aggregate(
+                    n=ibis._.count(), total=x.sum(), **({"sq": (x * x).sum()} if squares else {}),
+                    lo=x.min(), hi=x.max(),
+                )
                 .mutate(column=ibis.literal(c))
             )
             parts.append(sub)
         frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
-    cols = ["bin", "n", "total", "sq", "lo", "hi"]
+    cols = ["bin", "n", "total", *(["sq"] if squares else []), "lo", "hi"]
     return {c: frame.loc[frame["column"] == c, cols].reset_index(drop=True) for c in bins}
 
 
@@ -392,18 +410,6 @@ def summarise(
         if bins_from is not None and c in bins_from.bins and bins_from.profiles[c].n_distinct > 2 * VALUE_COUNTS_MAX
     ]
     n_rows, profiles = profile(prepared, {c: k for c, k in kinds.items() if c not in from_hist})
-    # Approximate distinct counts are exact at this scale; the margin keeps them on the safe side.
-    counted = [
-        c
-        for c, k in kinds.items()
-        if c in profiles and (k == CATEGORICAL or (k == NUMERIC and 0 < profiles[c].n_distinct <= 2 * VALUE_COUNTS_MAX))
-    ]
-    value_counts = _value_counts(prepared, counted, kinds) if counted and n_rows else {}
-    for c, vc in value_counts.items():
-        profiles[c] = dataclasses.replace(profiles[c], n_distinct=int((vc > 0).sum()))
-    value_counts = {
-        c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX
-    }
     if bins_from is None:
         bins = {
             c: Bins(profiles[c].min, profiles[c].max, n_bins if profiles[c].max > profiles[c].min else 1)
@@ -412,9 +418,41 @@ def summarise(
         }
     else:
         bins = {c: b for c, b in bins_from.bins.items() if c in numeric and (c in from_hist or profiles[c].n)}
-    histograms = _histograms(prepared, bins, n_rows) if n_rows else {}
+    # Sums of squares only where the moments come from the histogram (the profile has the others).
+    histograms = _histograms(prepared, bins, n_rows, squares=bool(from_hist)) if n_rows else {}
     for c in from_hist:
         profiles[c] = _profile_from_histogram(c, histograms.get(c), n_rows)
+    # Distinct numeric values, bounded from the fine histograms instead of a HyperLogLog pass over every
+    # value: a non-empty bin holds at least one value, one whose min and max differ at least two, and the
+    # bound is exact when every bin holds one value. Columns whose bound is small (or that have no
+    # histogram) get exact counts from their value counts below.
+    for c in numeric:
+        if c in from_hist or not profiles[c].n or c not in histograms:
+            continue
+        h = histograms[c]
+        filled = h["n"].to_numpy() > 0
+        spread = filled & (h["hi"].to_numpy(dtype=float) > h["lo"].to_numpy(dtype=float))
+        profiles[c] = dataclasses.replace(profiles[c], n_distinct=int(filled.sum() + spread.sum()))
+    counted = [
+        c
+        for c, k in kinds.items()
+        if c in profiles
+        and (
+            k == CATEGORICAL
+            or (
+                k == NUMERIC
+                and c not in from_hist
+                and profiles[c].n > 0
+                and (c not in histograms or profiles[c].n_distinct <= 2 * VALUE_COUNTS_MAX)
+            )
+        )
+    ]
+    value_counts = _value_counts(prepared, counted, kinds) if counted and n_rows else {}
+    for c, vc in value_counts.items():
+        profiles[c] = dataclasses.replace(profiles[c], n_distinct=int((vc > 0).sum()))
+    value_counts = {
+        c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX
+    }
     values: dict[str, np.ndarray] = {}
     if numeric and 0 < n_rows <= EXACT_KS_MAX:
         frame = prepared.select(*numeric).execute()
