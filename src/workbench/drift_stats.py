@@ -221,6 +221,13 @@ PROFILE_SAMPLE = 10_000  # rows of a window sampled for word counts and number-l
 LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
 
 
+def split_by(frame: pd.DataFrame, key: str, values: list[str]) -> dict[str, pd.DataFrame]:
+    """The rows of ``frame`` for each of ``values`` of its ``key`` column, in one pass (comparing a
+    string column once per value costs a scan per column)."""
+    groups = dict(tuple(frame.groupby(key, sort=False))) if len(frame) else {}
+    return {v: groups.get(v, frame.iloc[:0]) for v in values}
+
+
 def _long(table: ir.Table, columns: list[str]) -> ir.Table:
     """Unpivot ``columns`` (all of one type) to rows of (column, x): one query serves every column."""
     return table.select(*columns).pivot_longer(columns, names_to="column", values_to="x")
@@ -323,8 +330,7 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
             for c in cols
         ]
         frame = (ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]).execute()
-        for c in cols:
-            part = frame[frame["column"] == c]
+        for c, part in split_by(frame, "column", cols).items():
             out[c] = pd.Series(part["n"].to_numpy(dtype=np.int64), index=part["x"].to_numpy(), name=c)
     return out
 
@@ -381,7 +387,7 @@ def _histograms(
             parts.append(sub)
         frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
     cols = ["bin", "n", "total", *(["sq"] if squares else []), "lo", "hi"]
-    return {c: frame.loc[frame["column"] == c, cols].reset_index(drop=True) for c in bins}
+    return {c: part[cols].reset_index(drop=True) for c, part in split_by(frame, "column", list(bins)).items()}
 
 
 def summarise(
@@ -758,9 +764,9 @@ def wasserstein_many(ref: WindowSummary, cur: WindowSummary, columns: list[str])
                         rows = rows.group_by("bin").aggregate(n=x.count(), total=x.sum(), lo=x.min(), hi=x.max())
                     parts.append(rows.mutate(column=ibis.literal(c), side=ibis.literal(side)))
             frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
-            for c in cols:
-                mine = frame[frame["column"] == c]
-                r, k = mine[mine["side"] == "ref"], mine[mine["side"] == "cur"]
+            for c, mine in split_by(frame, "column", cols).items():
+                sides = split_by(mine, "side", ["ref", "cur"])
+                r, k = sides["ref"], sides["cur"]
                 if action == "pull":
                     states[c].apply_pull(r, k)
                 else:
