@@ -810,6 +810,22 @@ def compute_annotators(
     Thresholds default to ``[annotators]`` in ``workbench.toml`` (``gold_threshold``,
     ``min_gold_labels``, ``kinds``), else to this module's constants.
     """
+    _, _, report = _consensus_and_report(
+        store, method=method, classes=classes, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels,
+        seed=seed,
+    )
+    return report
+
+
+def _consensus_and_report(
+    store: Store,
+    *,
+    method: str,
+    classes: list[str] | None = None,
+    gold_threshold: float | None = None,
+    min_gold_labels: int | None = None,
+    seed: int = 0,
+) -> tuple[AnnotationSet, Consensus, AnnotatorReport]:
     from .config import load_config
 
     cfg = load_config().get("annotators", {})
@@ -817,7 +833,7 @@ def compute_annotators(
     predictions = read_predictions(store, annotations.classes)
     gold = read_gold(store)
     consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold, seed=seed)
-    return annotator_report_from(
+    report = annotator_report_from(
         annotations,
         consensus,
         gold=gold,
@@ -829,6 +845,7 @@ def compute_annotators(
             min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", MIN_GOLD_LABELS)
         ),
     )
+    return annotations, consensus, report
 
 
 # -- charts -------------------------------------------------------------------------------
@@ -928,10 +945,12 @@ def confusion_chart(confusion: pd.DataFrame, annotator_id: str):
 
 @dataclass(frozen=True)
 class AnnotatorsOverview:
-    """What the annotators notebook shows: the annotator report and the agreement statistics."""
+    """Consensus, annotator report and agreement statistics: what the annotators command writes and the
+    notebook shows."""
 
     report: AnnotatorReport
     agreement: object  # workbench.agreement.Agreement
+    consensus: Consensus
 
     @property
     def default_annotator(self) -> str:
@@ -939,26 +958,27 @@ class AnnotatorsOverview:
         return str(self.report.annotators["annotator_id"].iloc[0])
 
 
-def load_annotators(target: str | None = None, *, method: str = "auto") -> AnnotatorsOverview:
-    """Consensus, annotator report and agreement from a store opened read-only for the call."""
+def annotators_overview(
+    store: Store,
+    *,
+    method: str = "auto",
+    gold_threshold: float | None = None,
+    min_gold_labels: int | None = None,
+) -> AnnotatorsOverview:
+    """:func:`compute_annotators` plus the consensus itself and the agreement statistics, from an open store
+    (what the annotators command writes and the notebook shows)."""
     from .agreement import compute_agreement_from_set
-    from .config import load_config
 
-    cfg = load_config().get("annotators", {})
-    with Store.open(target, read_only=True) as store:
-        annotations = read_annotations(store)
-        predictions = read_predictions(store, annotations.classes)
-        gold = read_gold(store)
-    consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold)
-    report = annotator_report_from(
-        annotations,
-        consensus,
-        gold=gold,
-        kinds=cfg.get("kinds"),
-        gold_threshold=float(cfg.get("gold_threshold", GOLD_THRESHOLD)),
-        min_gold_labels=int(cfg.get("min_gold_labels", MIN_GOLD_LABELS)),
+    annotations, consensus, report = _consensus_and_report(
+        store, method=method, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels
     )
-    return AnnotatorsOverview(report=report, agreement=compute_agreement_from_set(annotations))
+    return AnnotatorsOverview(report=report, agreement=compute_agreement_from_set(annotations), consensus=consensus)
+
+
+def load_annotators(target: str | None = None, *, method: str = "auto") -> AnnotatorsOverview:
+    """:func:`annotators_overview` on a store opened read-only for the call (for notebooks)."""
+    with Store.open(target, read_only=True) as store:
+        return annotators_overview(store, method=method)
 
 
 # -- re-annotation priority ------------------------------------------------------------------

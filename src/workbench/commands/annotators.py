@@ -43,42 +43,18 @@ def register(app: typer.Typer) -> None:
         """
         import json
 
-        from ..agreement import compute_agreement_from_set, read_annotations
-        from ..annotators import (
-            ANNOTATOR_COLUMNS,
-            CONSENSUS_COLUMNS,
-            METHOD_CHOICES,
-            annotator_report_from,
-            consensus_from_annotations,
-            read_gold,
-            read_predictions,
-        )
+        from ..annotators import ANNOTATOR_COLUMNS, CONSENSUS_COLUMNS, METHOD_CHOICES, annotators_overview
         from ..cli import err, handled, open_store, out
-        from ..config import load_config
         from ..errors import BadInputError
 
         with handled():
             if method not in METHOD_CHOICES:
                 raise BadInputError(f"--method {method!r} is not known; choose one of {', '.join(METHOD_CHOICES)}.")
-            cfg = load_config().get("annotators", {})
             with open_store(read_only=True) as store, err.status("computing consensus and annotator quality"):
-                annotations = read_annotations(store)
-                predictions = read_predictions(store, annotations.classes)
-                gold = read_gold(store)
-                consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold)
-                report = annotator_report_from(
-                    annotations,
-                    consensus,
-                    gold=gold,
-                    kinds=cfg.get("kinds"),
-                    gold_threshold=float(
-                        gold_threshold if gold_threshold is not None else cfg.get("gold_threshold", 0.75)
-                    ),
-                    min_gold_labels=int(
-                        min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", 20)
-                    ),
+                result = annotators_overview(
+                    store, method=method, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels
                 )
-                agreement = compute_agreement_from_set(annotations)
+            consensus, report, agreement = result.consensus, result.report, result.agreement
             out_dir.mkdir(parents=True, exist_ok=True)
             consensus.to_frame()[CONSENSUS_COLUMNS].to_csv(out_dir / "consensus.csv", index=False)
             report.annotators[ANNOTATOR_COLUMNS].to_csv(out_dir / "annotators.csv", index=False)
