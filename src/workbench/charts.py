@@ -45,37 +45,38 @@ def completeness_chart(completeness: pd.DataFrame) -> alt.Chart:
     )
 
 
-def annotations_per_week_chart(weekly: pd.DataFrame) -> alt.Chart:
-    """Annotations and items created per ISO week."""
-    cols = [c for c in ("annotations", "items_created") if c in weekly]
-    long = weekly.melt(id_vars="week", value_vars=cols, var_name="measure", value_name="count")
+def _weekly_lines(weekly: pd.DataFrame, measures: tuple[str, ...], *, value: str, title: str, fmt: str) -> alt.Chart:
+    """One line per measure (a column of ``weekly``) over the ISO weeks."""
+    cols = [c for c in measures if c in weekly]
+    long = weekly.melt(id_vars="week", value_vars=cols, var_name="measure", value_name=value)
     return (
-        alt.Chart(long, title="Annotations and new items per week")
+        alt.Chart(long, title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X("week:O", title="ISO week"),
-            y=alt.Y("count:Q"),
+            y=alt.Y(f"{value}:Q"),
             color=alt.Color("measure:N", title=None),
-            tooltip=["week", "measure", "count"],
+            tooltip=["week", "measure", alt.Tooltip(f"{value}:Q", format=fmt)],
         )
         .properties(width=WIDTH)
     )
 
 
+def annotations_per_week_chart(weekly: pd.DataFrame) -> alt.Chart:
+    """Annotations and items created per ISO week."""
+    return _weekly_lines(
+        weekly, ("annotations", "items_created"), value="count", title="Annotations and new items per week", fmt=","
+    )
+
+
 def latency_chart(weekly: pd.DataFrame) -> alt.Chart:
     """Median and 90th percentile hours from item creation to annotation, per week."""
-    cols = [c for c in ("median_latency_h", "p90_latency_h") if c in weekly]
-    long = weekly.melt(id_vars="week", value_vars=cols, var_name="measure", value_name="hours")
-    return (
-        alt.Chart(long, title="Labeling latency (hours from item creation to annotation)")
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("week:O", title="ISO week"),
-            y=alt.Y("hours:Q"),
-            color=alt.Color("measure:N", title=None),
-            tooltip=["week", "measure", alt.Tooltip("hours:Q", format=".1f")],
-        )
-        .properties(width=WIDTH)
+    return _weekly_lines(
+        weekly,
+        ("median_latency_h", "p90_latency_h"),
+        value="hours",
+        title="Labeling latency (hours from item creation to annotation)",
+        fmt=".1f",
     )
 
 
