@@ -173,6 +173,17 @@ def item_weeks(store: Store) -> list[Week]:
     return sorted({Week.of(w) for w in weeks})
 
 
+def _resolve_windows(store: Store, reference, current) -> tuple[Window, Window]:
+    """Windows given as text or :class:`Window`; a missing one takes its default (:func:`default_windows`)."""
+    if reference is None or current is None:
+        dref, dcur = default_windows(store)
+        reference = dref if reference is None else reference
+        current = dcur if current is None else current
+    reference = Window.parse(reference, option="--reference") if isinstance(reference, str) else reference
+    current = Window.parse(current, option="--current") if isinstance(current, str) else current
+    return reference, current
+
+
 def default_windows(store: Store) -> tuple[Window, Window]:
     """Reference: everything before the latest ISO week with items; current: that week."""
     weeks = item_weeks(store)
@@ -487,12 +498,7 @@ def compute_drift(
         them too.
     """
     config = drift_config() if config is None else config
-    if reference is None or current is None:
-        dref, dcur = default_windows(store)
-        reference = dref if reference is None else reference
-        current = dcur if current is None else current
-    reference = Window.parse(reference, option="--reference") if isinstance(reference, str) else reference
-    current = Window.parse(current, option="--current") if isinstance(current, str) else current
+    reference, current = _resolve_windows(store, reference, current)
     drift_share = float(config.get("drift_share", DEFAULT_DRIFT_SHARE) if drift_share is None else drift_share)
     if not 0 < drift_share <= 1:
         raise BadInputError(f"drift_share {drift_share} must be in (0, 1].")
@@ -1018,12 +1024,7 @@ def evidently_report_html(
     The page says so at the top: its numbers are the sample's, the
     workbench's own figures (``drift.json``) use every row.
     """
-    if reference is None or current is None:
-        dref, dcur = default_windows(store)
-        reference = dref if reference is None else reference
-        current = dcur if current is None else current
-    reference = Window.parse(reference, option="--reference") if isinstance(reference, str) else reference
-    current = Window.parse(current, option="--current") if isinstance(current, str) else current
+    reference, current = _resolve_windows(store, reference, current)
     items = store.data("items")
     kinds = infer_kinds(store, columns)
     n_ref = _check_window(store, items, reference, "--reference")
