@@ -47,6 +47,11 @@ def test_report_writes_page_tables_and_summary(report, demo_dir):
     assert summary["week"] == "2026-W47"
     assert summary["sections"]["overview"]["kpis"]["annotations"] == len(ann)
     assert summary["errors"] == {}
+    # the drift verdict tiles read as words, not as the 1/0 a bool formats to
+    drift_kpis = summary["sections"]["drift"]["kpis"]
+    assert drift_kpis["dataset_drift"] is True
+    drift_html = page[page.index("id='section-drift'"):]
+    assert "<b>yes</b><span>dataset drift</span>" in drift_html
 
 
 def test_report_for_a_given_week_only_counts_up_to_it(demo_store_path, tmp_path):

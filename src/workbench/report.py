@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
@@ -179,6 +180,8 @@ def _script_json(obj) -> str:
 
 
 def _fmt(value) -> str:
+    if isinstance(value, bool | np.bool_):  # before int: a bool is an int
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):
