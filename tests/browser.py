@@ -108,7 +108,6 @@ def served_notebook(notebook: Path, store: Path, cwd: Path) -> Iterator[str]:
                     log.seek(0)
                     pytest.fail(f"marimo run exited with {server.returncode} before serving:\n{log.read()}")
                 if time.monotonic() > deadline:
-                    _stop(server)
                     log.seek(0)
                     pytest.fail(f"marimo run did not open port {port} in {SERVER_START_TIMEOUT} s:\n{log.read()}")
                 time.sleep(0.5)

@@ -259,6 +259,38 @@ def test_history_is_stored_and_rerunning_a_week_replaces_its_rows(writable_store
     assert len(w46) == FEATURES and w46.drifted.all()
 
 
+def test_numeric_column_with_a_far_outlier_is_not_taken_for_a_few_valued_one(tmp_path):
+    # One value at 1e9 puts the other 600 distinct values into the first of the reference's fine bins, so the
+    # histogram alone bounds the distinct count at 3; the capped value counts must correct it.
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(0, 1, 600), [1e9], rng.uniform(0, 1, 400)])
+    items = pd.DataFrame(
+        {"item_id": [f"i{i:04d}" for i in range(len(x))], "split": ["r"] * 601 + ["c"] * 400, "x": x}
+    )
+    with _synthetic_store(tmp_path / "o.duckdb", items) as store:
+        kinds = dr.infer_kinds(store)
+        summary = dr.summarise_reference(store, dr.Window.parse("split=r"), kinds)
+        r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+    assert summary.profiles["x"].n_distinct == 2 * ds.VALUE_COUNTS_MAX + 1  # a lower bound: "many values"
+    assert "x" not in summary.value_counts
+    assert r.column("x").method == "ks"  # Evidently's test for a many-valued numeric column, not chi-square
+
+
+def test_regrouping_fine_bins_onto_display_bins():
+    hist = pd.DataFrame(
+        {
+            "lo": [0.0, 2.5, -5.0, 2.5],
+            "hi": [2.0, 2.5, -4.0, 4.5],
+            "n": [4, 3, 1, 2],
+        }
+    )
+    counts = dr._regroup(hist, np.array([0.0, 1.0, 2.0, 3.0]))
+    # [0, 2] spreads evenly over two display bins; a single value lands in its bin; a bin wholly below the
+    # range goes to the first bin; a bin partly past the range keeps all its rows in the part it overlaps.
+    np.testing.assert_allclose(counts, [3.0, 2.0, 5.0])
+    assert dr._regroup(None, np.array([0.0, 1.0])).tolist() == [0.0]
+
+
 def test_charts_render_to_vega_lite(weekly):
     r = weekly.result("2026-W46")
     for chart in (
