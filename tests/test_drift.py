@@ -235,6 +235,93 @@ def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_pat
     assert r.column("x").statistic == pytest.approx(expected, rel=1e-9)
 
 
+def test_nan_and_infinities_are_missing_values_in_either_window(tmp_path):
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(11)
+    ref, cur = rng.normal(0, 1, 2500), rng.normal(0.3, 1, 2000)
+    ref_x, cur_x = ref.copy(), cur.copy()
+    ref_x[[3, 50]] = [np.nan, np.inf]  # dirty in the reference only ...
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
+            "split": ["r"] * len(ref) + ["c"] * len(cur),
+            "x": np.concatenate([ref_x, cur_x]),
+            "y": np.concatenate([ref, np.where(np.arange(len(cur)) % 400 == 0, -np.inf, cur)]),  # ... current only
+        }
+    )
+    with _synthetic_store(tmp_path / "nf.duckdb", items) as store:
+        r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+    keep = np.isfinite(ref_x)
+    assert r.column("x").n_reference == len(ref) - 2
+    assert r.column("x").statistic == pytest.approx(
+        wasserstein_distance(ref_x[keep], cur) / np.std(ref_x[keep]), rel=1e-6
+    )
+    cur_y = items.y.to_numpy()[len(ref):]
+    assert r.column("y").n_current == len(cur) - 5
+    assert r.column("y").statistic == pytest.approx(
+        wasserstein_distance(ref, cur_y[np.isfinite(cur_y)]) / np.std(ref), rel=1e-6
+    )
+
+
+def test_charts_keep_the_shape_of_a_window_that_left_the_reference_range(tmp_path):
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(2)
+    ref = rng.uniform(0, 1, 3000)
+    cur = np.concatenate([rng.normal(2.5, 0.4, 2991), rng.uniform(-3, 0, 9)])  # mostly above the reference
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
+            "split": ["r"] * len(ref) + ["c"] * len(cur),
+            "x": np.concatenate([ref, cur]),
+        }
+    )
+    with _synthetic_store(tmp_path / "t.duckdb", items) as store:
+        r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+        summary = dr.summarise_reference(store, dr.Window.parse("split=r"), {"x": "numeric"})
+    assert r.column("x").statistic == pytest.approx(wasserstein_distance(ref, cur) / np.std(ref), rel=1e-9)
+    assert summary.tails["x"].empty  # a reference lies inside its own range
+    dist = r.distributions["x"]
+    shown = dist[dist.window == "current"]
+    edges = np.append(shown.start.to_numpy(), shown.end.to_numpy()[-1])
+    assert edges[0] == cur.min() and edges[-1] == cur.max()
+    expected = np.histogram(cur, bins=edges)[0] / len(cur)
+    # Outside the reference's range the histogram keeps bins 1/64 of that range wide: only the ones a display
+    # edge cuts are spread, so every display bin is within a few thousandths of the exact share.
+    np.testing.assert_allclose(shown.share.to_numpy(), expected, atol=0.005)
+    assert np.abs(shown.share.to_numpy() - expected).sum() < 0.02
+
+
+def test_far_off_values_add_few_tail_bins_and_keep_statistics_exact(tmp_path):
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(4)
+    ref = rng.normal(0, 1, 2000)
+    cur = np.concatenate([rng.normal(0, 1, 1500), rng.uniform(10, 1e7, 500), [-1e9]])
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
+            "split": ["r"] * len(ref) + ["c"] * len(cur),
+            "x": np.concatenate([ref, cur]),
+        }
+    )
+    with _synthetic_store(tmp_path / "far.duckdb", items) as store:
+        kinds = {"x": "numeric"}
+        reference = dr.summarise_reference(store, dr.Window.parse("split=r"), kinds)
+        items_t = store.data("items")
+        current = ds.summarise(items_t.filter(items_t.split == "c"), kinds, label="c", bins_from=reference)
+        stat = ds.column_statistic(reference, current, "x")
+    tails = current.tails["x"]
+    # 500 values spread over seven orders of magnitude: linear tail bins for four reference ranges, then
+    # 16 per doubling, so far fewer bins than values.
+    assert 0 < len(tails) < 200 and tails.n.sum() == 501
+    hist = current.histograms["x"]
+    assert hist[hist.bin == reference.bins["x"].n].n.item() == 500
+    assert hist[hist.bin == -1].n.item() == 1
+    assert stat.statistic == pytest.approx(wasserstein_distance(ref, cur) / np.std(ref), rel=1e-9)
+
+
 def test_default_method_follows_evidently():
     assert ds.default_method("numeric", 1000, 6) == "ks"
     assert ds.default_method("numeric", 1000, 5) == "chisquare"

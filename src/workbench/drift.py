@@ -61,7 +61,6 @@ HTML_SAMPLE = 2000
 WIDTH = 420
 DISPLAY_BINS = 30  # buckets of a numeric distribution chart
 TOP_VALUES = 12  # values shown in a categorical distribution chart
-CHART_EXACT = 6  # numeric features binned exactly for the distribution charts (the most drifted ones)
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _WEEK = r"\d{4}-W\d{2}"
@@ -562,7 +561,7 @@ def compute_drift(
         correction="benjamini-hochberg (p-value methods only)" if correction == "bh" else "none",
         label_drift=label,
         prediction_drift=prediction,
-        distributions=_distributions(ref_summary, cur_summary, _chart_columns(cols)),
+        distributions=_distributions(ref_summary, cur_summary),
         params={
             "kinds": kinds,
             "overrides": per_column,
@@ -571,12 +570,6 @@ def compute_drift(
             "seed": seed,
         },
     )
-
-
-def _chart_columns(cols: list[ColumnDrift], n: int = CHART_EXACT) -> list[str]:
-    """The most drifted numeric features, whose distributions are binned exactly for the charts."""
-    numeric = [c for c in cols if c.kind == ds.NUMERIC]
-    return [c.column for c in sorted(numeric, key=lambda c: -c.severity)[:n]]
 
 
 def _column_drift(s: ds.ColumnStatistic, scope: str) -> ColumnDrift:
@@ -671,42 +664,22 @@ def _regroup(hist: pd.DataFrame | None, edges: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _display_histograms(
-    ref: ds.WindowSummary, cur: ds.WindowSummary, columns: list[str]
-) -> dict[str, dict[str, np.ndarray]]:
-    """Exact counts on the display bins (over both windows' range) for a few columns, one query per window."""
-    if not columns:
-        return {}
-    grids = {}
-    for c in columns:
-        pr, pc = ref.profiles[c], cur.profiles[c]
-        lo, hi = min(pr.min, pc.min), max(pr.max, pc.max)
-        grids[c] = ds.Bins(lo, hi, DISPLAY_BINS if hi > lo else 1)
-    out: dict[str, dict[str, np.ndarray]] = {c: {} for c in columns}
-    for window, summary in (("reference", ref), ("current", cur)):
-        parts = []
-        for c, g in grids.items():
-            t = summary.table
-            x = t[c]
-            parts.append(
-                t.filter(x.notnull()).group_by(bin=g.index(x)).aggregate(n=ibis._.count()).mutate(column=ibis.literal(c))
-            )
-        frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
-        for c, g in grids.items():
-            part = frame[frame["column"] == c]
-            counts = np.zeros(DISPLAY_BINS)
-            idx = np.clip(part["bin"].to_numpy(dtype=np.int64), 0, g.n - 1)
-            np.add.at(counts[: g.n], idx, part["n"].to_numpy(dtype=float))
-            out[c][window] = counts[: g.n] if g.n > 1 else counts[:1]
-    return out
+def _display_source(summary: ds.WindowSummary, column: str) -> pd.DataFrame | None:
+    """The fine bins of ``column`` with its tail bins in place of bins -1 and n, for regrouping onto the
+    display bins (a window that moved out of the reference's range keeps its shape there)."""
+    hist = summary.histograms.get(column)
+    tails = summary.tails.get(column)
+    if hist is None or tails is None or tails.empty:
+        return hist
+    n = summary.bins[column].n
+    inside = hist[(hist["bin"] >= 0) & (hist["bin"] < n)]
+    return pd.concat([inside, tails], ignore_index=True)
 
 
-def _distributions(
-    ref: ds.WindowSummary, cur: ds.WindowSummary, exact_columns: list[str] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Reference vs current shares per bucket for every column (charts); ``exact_columns`` are binned
-    exactly in the store, the others regrouped from the drift histograms."""
-    display = _display_histograms(ref, cur, exact_columns or [])
+def _distributions(ref: ds.WindowSummary, cur: ds.WindowSummary) -> dict[str, pd.DataFrame]:
+    """Reference vs current shares per bucket for every column (charts), regrouped from the drift
+    histograms: no further pass over the data. A display bin's count is exact but for the one fine bin
+    (1/32,768 of the reference's range) or tail bin (1/64 of it) that straddles each of its edges."""
     out = {}
     for col, pr in ref.profiles.items():
         pc = cur.profiles[col]
@@ -717,12 +690,8 @@ def _distributions(
             hi = max(pr.max, pc.max)
             edges = np.linspace(lo, hi, DISPLAY_BINS + 1) if hi > lo else np.array([lo, lo + 1.0])
             rows = []
-            exact = display.get(col, {})
             for window, summary, prof in (("reference", ref, pr), ("current", cur, pc)):
-                if window in exact:
-                    counts = exact[window]
-                else:
-                    counts = _regroup(summary.histograms.get(col), edges)
+                counts = _regroup(_display_source(summary, col), edges)
                 for j, n in enumerate(counts):
                     rows.append(
                         {"window": window, "start": edges[j], "end": edges[j + 1], "share": n / prof.n, "value": None}

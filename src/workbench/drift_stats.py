@@ -53,7 +53,11 @@ from .errors import BadInputError
 
 SMALL_REFERENCE = 1000  # Evidently: references above this many rows switch to distance measures
 EXACT_KS_MAX = 10_000  # scipy ks_2samp 'auto': exact p-value when both samples have at most this many rows
-N_BINS = 16384  # histogram bins per numeric column (between the reference's min and max)
+N_BINS = 32768  # histogram bins per numeric column (between the reference's min and max); at 1M rows the
+# Wasserstein distance is then known to within the tolerance without a second pass over the data
+TAIL_BINS = 64  # beyond the reference's range: bins of 1/64 of that range (for the charts) ...
+TAIL_LINEAR = 256  # ... for four ranges on each side, then ...
+TAIL_PER_DOUBLING = 16  # ... bins growing geometrically, so a far-off value cannot create millions of groups
 VALUE_COUNTS_MAX = 20  # numeric columns with at most this many distinct values also get value counts
 PULL_LIMIT = 2_000_000  # most raw values pulled per column to resolve bins where the distributions cross
 TEXT_MAX_ROWS = 50_000  # larger text windows are sampled (seeded) for the domain classifier
@@ -149,10 +153,55 @@ class Bins:
         raw = ((x - self.lo) / self.width).floor().cast("int64")
         return ibis.cases((x < self.lo, -1), (x > self.hi, self.n), else_=ibis.least(raw, self.n - 1))
 
+    @property
+    def tail_width(self) -> float:
+        # A one-value reference has no range to scale tails by: everything outside stays in bins -1 and n.
+        return (self.hi - self.lo) / TAIL_BINS if self.hi > self.lo else 1e300
+
+    def index_with_tails(self, x: ir.FloatingValue) -> ir.IntegerValue:
+        """:meth:`index`, with values outside [lo, hi] kept in bins of their own (see :func:`_tail_index`)."""
+        return _tail_index(x, self.lo, self.hi, self.n, self.width, self.tail_width)
+
     def edges(self) -> np.ndarray:
         e = self.lo + self.width * np.arange(self.n + 1)
         e[-1] = self.hi
         return e
+
+
+def _tail_index(x, lo, hi, n, width, tail_width) -> ir.IntegerValue:
+    """Bin of ``x`` on ``n`` bins over [lo, hi] (scalars or columns), values outside in bins of their own:
+    ``-1, -2, ...`` below and ``n, n + 1, ...`` above, each ``tail_width`` wide for four reference ranges,
+    then growing geometrically (a far-off value cannot create millions of groups).
+
+    The statistics fold them back into bins -1 and ``n`` (:func:`_fold_tails`); the charts draw from them
+    the shape of a window that moved out of the reference's range, without another pass over the data.
+    """
+
+    def far(d):  # d > 0, in tail bins; CASE evaluates it only for the rows outside the range
+        geometric = TAIL_LINEAR + ((d / TAIL_LINEAR).log2() * TAIL_PER_DOUBLING).floor()
+        return ibis.ifelse(d < TAIL_LINEAR, d.floor(), geometric).cast("int64")
+
+    raw = ((x - lo) / width).floor().cast("int64")
+    return ibis.cases(
+        (x < lo, -1 - far((lo - x) / tail_width)),
+        (x > hi, n + far((x - hi) / tail_width)),
+        else_=ibis.least(raw, n - 1),
+    )
+
+
+def _fold_tails(hist: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A histogram with its tail bins folded into bins -1 and ``n`` (what the statistics use), and the
+    tail bins themselves (what the charts use)."""
+    b = hist["bin"].to_numpy()
+    outside = (b < 0) | (b >= n)
+    if not outside.any():
+        return hist, hist.iloc[:0]
+    tails = hist[outside].reset_index(drop=True)
+    folded = tails.assign(bin=np.where(tails["bin"].to_numpy() < 0, -1, n))
+    sums = {c: "sum" for c in ("n", "total")}
+    folded = folded.groupby("bin", as_index=False).agg({**sums, "lo": "min", "hi": "max"})[list(hist.columns)]
+    inside = hist[~outside]
+    return pd.concat([inside, folded], ignore_index=True).sort_values("bin", ignore_index=True), tails
 
 
 @dataclass(frozen=True)
@@ -173,6 +222,7 @@ class WindowSummary:
     values: dict[str, np.ndarray]  # raw numeric values, only for windows of at most EXACT_KS_MAX rows
     table: ir.Table = field(repr=False, compare=False)
     order_by: tuple[str, ...] = ()
+    tails: dict[str, pd.DataFrame] = field(default_factory=dict)  # column -> the bins outside the reference's range
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # raw values fetched once (text)
 
 
@@ -182,17 +232,34 @@ def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...]
     Columns named in ``order_by`` (not features) are kept as ``__order_<i>``.
     """
     cols = {}
+    dirty = _non_finite(table, kinds)
     for col, kind in kinds.items():
         if kind == NUMERIC:
             x = table[col].cast("float64")
             # NaN and infinities count as missing, as Evidently drops them; aggregates then need no filter.
-            cols[col] = ibis.ifelse(x.isnan() | x.isinf(), ibis.null("float64"), x)
+            # Only columns that hold any get the check (it costs about a third of a histogram pass).
+            cols[col] = ibis.ifelse(x.isnan() | x.isinf(), ibis.null("float64"), x) if col in dirty else x
         else:
             cols[col] = table[col].cast("string")
     keep = [c for c in order_by if c in table.columns and c not in kinds]
     for i, c in enumerate(keep):
         cols[f"__order_{i}"] = table[c]
     return _opaque(table.select(**cols))
+
+
+def _non_finite(table: ir.Table, kinds: dict[str, str]) -> set[str]:
+    """Numeric columns holding NaN or infinities in ``table`` (one query; integer and decimal columns cannot)."""
+    maybe = [
+        c for c, k in kinds.items()
+        if k == NUMERIC and (table[c].type().is_floating() or table[c].type().is_string())
+    ]
+    if not maybe:
+        return set()
+    # A sum is NaN or infinite when any value is (half the cost of testing every value); a sum that merely
+    # overflows only costs the check it would have saved.
+    row = table.aggregate(**{f"s{i}": table[c].cast("float64").sum() for i, c in enumerate(maybe)}).execute()
+    sums = row.iloc[0].to_numpy(dtype=float)
+    return {c for c, v in zip(maybe, sums, strict=True) if not np.isfinite(v)}  # (an all-null column: NaN too)
 
 
 def _opaque(table: ir.Table) -> ir.Table:
@@ -340,16 +407,16 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
 
 
 def _histograms(
-    table: ir.Table, bins: dict[str, Bins], n_rows: int, *, squares: bool = True
-) -> dict[str, pd.DataFrame]:
-    """Count, sum, min and max (and with ``squares`` the sum of squares) of the values per bin, for every
-    numeric column.
+    table: ir.Table, bins: dict[str, Bins], n_rows: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Count, sum, min and max of the values per bin, for every
+    numeric column, with the tails folded into bins -1 and ``n``; and the tail bins apart (for charts).
 
     Small windows use one unpivoted query (cheap to compile); large ones one
     aggregation per column, unioned, which the backend runs column by column.
     """
     if not bins:
-        return {}
+        return {}, {}
     cols = list(bins)
     if n_rows * len(cols) <= LONG_MAX_CELLS:
         spec = ibis.memtable(
@@ -360,38 +427,42 @@ def _histograms(
                     "b_hi": [bins[c].hi for c in cols],
                     "b_w": [bins[c].width for c in cols],
                     "b_n": [bins[c].n for c in cols],
+                    "b_tw": [bins[c].tail_width for c in cols],
                 }
             )
         )
         long = _long(table, cols)
         j = long.filter(_valid(long.x, NUMERIC)).join(spec, "column")
-        raw = ((j.x - j.b_lo) / j.b_w).floor().cast("int64")
-        idx = ibis.cases((j.x < j.b_lo, -1), (j.x > j.b_hi, j.b_n), else_=ibis.least(raw, j.b_n - 1))
+        idx = _tail_index(j.x, j.b_lo, j.b_hi, j.b_n, j.b_w, j.b_tw)
         frame = (
             j.group_by(["column", idx.name("bin")])
             .aggregate(
-                n=ibis._.count(), total=j.x.sum(), **({"sq": (j.x * j.x).sum()} if squares else {}),
-                lo=j.x.min(), hi=j.x.max(),
+                n=ibis._.count(), total=j.x.sum(), lo=j.x.min(), hi=j.x.max(),
             )
             .execute()
         )
     else:
+        # No filter on missing values: they fall into a bin of their own (NULL, dropped below), which keeps
+        # the expression small; compiling a filtered version took longer than a third of running it.
         parts = []
         for c, b in bins.items():
             x = table[c]
             sub = (
-                table.filter(_valid(x, NUMERIC))
-                .group_by(bin=b.index(x))
+                table.group_by(bin=b.index_with_tails(x))
                 .aggregate(
-                    n=ibis._.count(), total=x.sum(), **({"sq": (x * x).sum()} if squares else {}),
-                    lo=x.min(), hi=x.max(),
+                    n=x.count(), total=x.sum(), lo=x.min(), hi=x.max(),
                 )
                 .mutate(column=ibis.literal(c))
             )
             parts.append(sub)
         frame = ibis.union(*parts, distinct=False).execute() if len(parts) > 1 else parts[0].execute()
-    cols = ["bin", "n", "total", *(["sq"] if squares else []), "lo", "hi"]
-    return {c: part[cols].reset_index(drop=True) for c, part in split_by(frame, "column", list(bins)).items()}
+        frame = frame[frame["bin"].notna()]
+        frame = frame.assign(bin=frame["bin"].astype(np.int64))
+    cols = ["bin", "n", "total", "lo", "hi"]
+    out, tails = {}, {}
+    for c, part in split_by(frame, "column", list(bins)).items():
+        out[c], tails[c] = _fold_tails(part[cols].reset_index(drop=True), bins[c].n)
+    return out, tails
 
 
 def summarise(
@@ -413,7 +484,8 @@ def summarise(
     keep = [c for c in order_by if c in table.columns and c not in kinds]
     prepared = prepare(table, kinds, order_by=order_by)
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
-    # A current window's continuous columns get their moments from the histogram on the reference's bins.
+    # A current window's continuous columns get count, mean, min and max from the histogram on the
+    # reference's bins (no profile pass).
     from_hist = [
         c
         for c in numeric
@@ -428,8 +500,7 @@ def summarise(
         }
     else:
         bins = {c: b for c, b in bins_from.bins.items() if c in numeric and (c in from_hist or profiles[c].n)}
-    # Sums of squares only where the moments come from the histogram (the profile has the others).
-    histograms = _histograms(prepared, bins, n_rows, squares=bool(from_hist)) if n_rows else {}
+    histograms, tails = _histograms(prepared, bins, n_rows) if n_rows else ({}, {})
     for c in from_hist:
         profiles[c] = _profile_from_histogram(c, histograms.get(c), n_rows)
     # Distinct numeric values, bounded from the fine histograms instead of a HyperLogLog pass over every
@@ -479,6 +550,7 @@ def summarise(
         values=values,
         table=prepared,
         order_by=tuple(f"__order_{i}" for i in range(len(keep))),
+        tails=tails,
     )
 
 
@@ -486,16 +558,14 @@ def _profile_from_histogram(column: str, hist: pd.DataFrame | None, n_rows: int)
     n = int(hist["n"].sum()) if hist is not None else 0
     if not n:
         return ColumnProfile(column=column, kind=NUMERIC, n=0, n_null=n_rows, n_distinct=0)
-    mean = float(hist["total"].sum()) / n
-    var = max(float(hist["sq"].sum()) / n - mean * mean, 0.0)
     return ColumnProfile(
         column=column,
         kind=NUMERIC,
         n=n,
         n_null=n_rows - n,
         n_distinct=-1,  # not counted: the reference has many distinct values, so the union does too
-        mean=mean,
-        std=math.sqrt(var),
+        mean=float(hist["total"].sum()) / n,
+        std=None,  # only a reference's standard deviation enters a statistic (the Wasserstein norm)
         min=float(hist["lo"].min()),
         max=float(hist["hi"].max()),
     )
