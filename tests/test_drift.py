@@ -248,14 +248,24 @@ def test_nan_and_infinities_are_missing_values_in_either_window(tmp_path):
             "split": ["r"] * len(ref) + ["c"] * len(cur),
             "x": np.concatenate([ref_x, cur_x]),
             "y": np.concatenate([ref, np.where(np.arange(len(cur)) % 400 == 0, -np.inf, cur)]),  # ... current only
+            "z": np.concatenate([np.where(np.arange(len(ref)) % 500 == 7, np.nan, ref), cur]),  # NaN alone
         }
     )
     with _synthetic_store(tmp_path / "nf.duckdb", items) as store:
         r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+        # Without infinities in the reference, NaN is found from the profile itself (no separate check).
+        r_yz = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False,
+                                columns=["y", "z"])
+    pd.testing.assert_frame_equal(r_yz.to_frame(), r.to_frame().iloc[1:].reset_index(drop=True))
     keep = np.isfinite(ref_x)
     assert r.column("x").n_reference == len(ref) - 2
     assert r.column("x").statistic == pytest.approx(
         wasserstein_distance(ref_x[keep], cur) / np.std(ref_x[keep]), rel=1e-6
+    )
+    z = items.z.to_numpy()[: len(ref)]
+    assert r.column("z").n_reference == len(ref) - 5
+    assert r.column("z").statistic == pytest.approx(
+        wasserstein_distance(z[np.isfinite(z)], cur) / np.std(z[np.isfinite(z)]), rel=1e-6
     )
     cur_y = items.y.to_numpy()[len(ref):]
     assert r.column("y").n_current == len(cur) - 5

@@ -434,7 +434,7 @@ def _cached(store: Store, key: tuple, table: ir.Table, kinds: dict[str, str], *,
     if hit is not None:
         _CACHE.move_to_end(key)
         # The cached numbers stand; the expression is rebound to this connection.
-        return dataclasses.replace(hit, table=ds.prepare(table, kinds, order_by=order))
+        return dataclasses.replace(hit, table=ds.prepare(table, kinds, order_by=order, clean=set(hit.cleaned)))
     summary = ds.summarise(table, kinds, label=label, n_bins=n_bins, order_by=order)
     _CACHE[key] = summary
     while len(_CACHE) > _CACHE_SIZE:

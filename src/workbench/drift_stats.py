@@ -223,16 +223,21 @@ class WindowSummary:
     table: ir.Table = field(repr=False, compare=False)
     order_by: tuple[str, ...] = ()
     tails: dict[str, pd.DataFrame] = field(default_factory=dict)  # column -> the bins outside the reference's range
+    cleaned: frozenset[str] = frozenset()  # numeric columns holding NaN or infinities (nulls in ``table``)
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # raw values fetched once (text)
 
 
-def prepare(table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...] = ()) -> ir.Table:
+def prepare(
+    table: ir.Table, kinds: dict[str, str], *, order_by: tuple[str, ...] = (), clean: set[str] | None = None
+) -> ir.Table:
     """The window's feature columns cast for their kind (numeric to float64, the rest to string).
 
-    Columns named in ``order_by`` (not features) are kept as ``__order_<i>``.
+    NaN and infinities become nulls in the numeric columns named in ``clean``
+    (default: those that hold any, found by one query). Columns named in
+    ``order_by`` (not features) are kept as ``__order_<i>``.
     """
     cols = {}
-    dirty = _non_finite(table, kinds)
+    dirty = _non_finite(table, kinds) if clean is None else clean
     for col, kind in kinds.items():
         if kind == NUMERIC:
             x = table[col].cast("float64")
@@ -285,7 +290,7 @@ def _valid(x: ir.Value, kind: str) -> ir.BooleanValue:
 
 
 PROFILE_SAMPLE = 10_000  # rows of a window sampled for word counts and number-like strings
-LONG_MAX_CELLS = 5_000_000  # histograms of windows up to this many values use one unpivoted query
+LONG_MAX_CELLS = 500_000  # histograms of windows up to this many values use one unpivoted query
 
 
 def split_by(frame: pd.DataFrame, key: str, values: list[str]) -> dict[str, pd.DataFrame]:
@@ -482,7 +487,6 @@ def summarise(
     if TEXT not in kinds.values():
         order_by = ()  # the order only serves to sample texts reproducibly
     keep = [c for c in order_by if c in table.columns and c not in kinds]
-    prepared = prepare(table, kinds, order_by=order_by)
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     # A current window's continuous columns get count, mean, min and max from the histogram on the
     # reference's bins (no profile pass).
@@ -491,7 +495,28 @@ def summarise(
         for c in numeric
         if bins_from is not None and c in bins_from.bins and bins_from.profiles[c].n_distinct > 2 * VALUE_COUNTS_MAX
     ]
-    n_rows, profiles = profile(prepared, {c: k for c, k in kinds.items() if c not in from_hist})
+    profiled = {c: k for c, k in kinds.items() if c not in from_hist}
+    dirty: set[str] | None = None
+    if not from_hist:
+        # Every column is profiled, and a mean that is not finite is the sign of NaN or infinities: assume
+        # none (no separate check), then clean and profile again only the columns that hold some. (A
+        # backend may refuse a standard deviation over infinities: then check first, as below.)
+        prepared = prepare(table, kinds, order_by=order_by, clean=set())
+        try:
+            n_rows, profiles = profile(prepared, profiled)
+        except Exception:
+            pass
+        else:
+            dirty = {c for c in numeric if profiles[c].n and not (profiles[c].mean is not None
+                                                                  and math.isfinite(profiles[c].mean))}
+            if dirty:
+                prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
+                profiles |= profile(prepared, {c: NUMERIC for c in dirty})[1]
+    if dirty is None:
+        dirty = _non_finite(table, kinds)
+        prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
+        n_rows, profiles = profile(prepared, profiled)
+
     if bins_from is None:
         bins = {
             c: Bins(profiles[c].min, profiles[c].max, n_bins if profiles[c].max > profiles[c].min else 1)
@@ -551,6 +576,7 @@ def summarise(
         table=prepared,
         order_by=tuple(f"__order_{i}" for i in range(len(keep))),
         tails=tails,
+        cleaned=frozenset(dirty),
     )
 
 
@@ -633,7 +659,7 @@ def jensen_shannon(ref: pd.Series, cur: pd.Series) -> float:
 REFINE = 32  # sub-bins per bin when a bin where the distributions cross is refined
 MAX_REFINE = 3  # refinement levels before the remaining (tiny) error is reported as a bound
 PULL_CHEAP = 20_000  # in windows of up to EXACT_ROWS rows, crossing bins with up to this many values are pulled
-EXACT_ROWS = 200_000  # (so the statistic is exact where that costs nothing)
+EXACT_ROWS = 20_000  # (so the statistic is exact where that costs nothing)
 PULL_SMALL = 20_000  # crossing bins holding at most this many values are resolved on their raw values
 BOUND_TOLERANCE = 2e-4  # stop refining once the normed statistic is known to within this (5x under 1e-3)
 
@@ -816,7 +842,16 @@ def wasserstein_many(ref: WindowSummary, cur: WindowSummary, columns: list[str])
     reported ``error_bound`` (at most ``BOUND_TOLERANCE``). Each step is one
     query for every column and both windows.
     """
-    states = {c: _W1(ref, cur, c) for c in columns}
+    out: dict[str, tuple[float, dict]] = {}
+    for c in columns:
+        r, k = ref.values.get(c), cur.values.get(c)
+        if r is not None and k is not None:  # small windows hold their values already: exact, no query
+            from scipy.stats import wasserstein_distance
+
+            norm = max(float(ref.profiles[c].std or 0.0), 0.001)
+            out[c] = (float(wasserstein_distance(r, k)) / norm,
+                      {"refinements": 0, "values_pulled": 0, "error_bound": 0.0})
+    states = {c: _W1(ref, cur, c) for c in columns if c not in out}
     while True:
         steps: dict[str, list[str]] = {"pull": [], "refine": []}
         for c, st in states.items():
@@ -845,7 +880,7 @@ def wasserstein_many(ref: WindowSummary, cur: WindowSummary, columns: list[str])
                     states[c].apply_pull(r, k)
                 else:
                     states[c].apply_refine(r, k)
-    return {c: st.result() for c, st in states.items()}
+    return out | {c: st.result() for c, st in states.items()}
 
 
 def wasserstein_normed(ref: WindowSummary, cur: WindowSummary, column: str) -> tuple[float, dict]:
