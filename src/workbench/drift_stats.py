@@ -22,6 +22,12 @@ in each bin. Evidently's tests are then applied to those summaries:
 * free text uses Evidently's domain classifier (TF-IDF + SGD, ROC AUC),
   re-implemented with scikit-learn on the text values.
 
+A current window's values beyond the reference's range keep bins of their
+own (1/64 of that range, geometric far out): the statistics fold them into
+the two outer bins, the distribution charts regroup them, so charts need no
+pass of their own. Windows of at most 10,000 rows also hold their raw numeric
+values, and their tests run on those directly.
+
 Method choice follows Evidently 0.7 (``get_stattest``'s defaults): for
 references of at most 1,000 rows, K-S for numeric columns with more than 5
 distinct values, chi-square (more than 2 values) or Z-test (2 or fewer) for
