@@ -218,8 +218,9 @@ def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_pat
     from scipy.stats import wasserstein_distance
 
     rng = np.random.default_rng(5)
-    ref = np.concatenate([rng.normal(0, 1, 3000), [50.0], np.zeros(200)])
-    cur = np.concatenate([rng.normal(0.05, 1.1, 2500), [-40.0], np.zeros(100)])
+    # A reference above 10,000 rows (no raw values held), both windows together within the exact-pull range.
+    ref = np.concatenate([rng.normal(0, 1, 10_800), [50.0], np.zeros(200)])
+    cur = np.concatenate([rng.normal(0.05, 1.1, 5000), [-40.0], np.zeros(100)])
     items = pd.DataFrame(
         {
             "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
@@ -232,6 +233,7 @@ def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_pat
     x = items.x.to_numpy()
     expected = wasserstein_distance(x[: len(ref)], x[len(ref) :]) / np.std(x[: len(ref)])
     assert r.column("x").method == "wasserstein"
+    assert r.column("x").detail["from"] == "histograms"
     assert r.column("x").statistic == pytest.approx(expected, rel=1e-9)
 
 

@@ -832,7 +832,7 @@ class _W1:
                      "total": st[keep], "bound": sb[keep], "count": rd["n"][keep] + cd["n"][keep]}
 
     def result(self) -> tuple[float, dict]:
-        detail = {"refinements": self.levels, "values_pulled": self.pulled,
+        detail = {"from": "histograms", "refinements": self.levels, "values_pulled": self.pulled,
                   "error_bound": self.remaining_bound / self.norm}
         return self.grand / self.norm, detail
 
@@ -855,8 +855,7 @@ def wasserstein_many(ref: WindowSummary, cur: WindowSummary, columns: list[str])
             from scipy.stats import wasserstein_distance
 
             norm = max(float(ref.profiles[c].std or 0.0), 0.001)
-            out[c] = (float(wasserstein_distance(r, k)) / norm,
-                      {"refinements": 0, "values_pulled": 0, "error_bound": 0.0})
+            out[c] = (float(wasserstein_distance(r, k)) / norm, {"from": "values", "error_bound": 0.0})
     states = {c: _W1(ref, cur, c) for c in columns if c not in out}
     while True:
         steps: dict[str, list[str]] = {"pull": [], "refine": []}
