@@ -214,6 +214,47 @@ def test_reference_summary_is_cached_and_reused(demo_store):
     assert a.histograms is b.histograms and a.profiles is b.profiles
 
 
+def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable_store, monkeypatch):
+    store = writable_store
+    kinds = dr.infer_kinds(store)
+    first = dr.compute_drift(store, reference="2026-W40..2026-W43", current="2026-W46", include_labels=False)
+    entries = list((store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.pkl"))
+    assert len(entries) == 1
+
+    # A later process (no summary in memory) reads it instead of summarising the reference again ...
+    dr._CACHE.clear()
+    calls = []
+    real = ds.summarise
+    monkeypatch.setattr(ds, "summarise", lambda t, k, **kw: calls.append(kw.get("bins_from")) or real(t, k, **kw))
+    again = dr.compute_drift(store, reference="2026-W40..2026-W43", current="2026-W46", include_labels=False)
+    assert calls and all(b is not None for b in calls)  # only the current window was summarised
+    pd.testing.assert_frame_equal(again.to_frame(), first.to_frame())
+
+    # ... until a row of the reference window changes: then it is summarised again, under a new entry.
+    store.con.raw_sql(
+        "INSERT INTO items SELECT * REPLACE (item_id || '-new' AS item_id, now() AS wb_ingested_at) FROM items "
+        "WHERE created_at >= '2026-10-01' AND created_at < '2026-10-03' LIMIT 1"
+    )
+    dr._CACHE.clear()
+    calls.clear()
+    dr.summarise_reference(store, dr.Window.parse("2026-W40..2026-W43"), kinds)
+    assert calls == [None]
+    assert len(list(entries[0].parent.glob("reference-*.pkl"))) == 2
+
+
+def test_unreadable_cache_entry_is_summarised_again(writable_store):
+    store = writable_store
+    kinds = dr.infer_kinds(store)
+    window = dr.Window.parse("2026-W40..2026-W41")
+    expected = dr.summarise_reference(store, window, kinds)
+    (entry,) = (store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.pkl")
+    entry.write_bytes(b"not a summary")
+    dr._CACHE.clear()
+    got = dr.summarise_reference(store, window, kinds)
+    assert got.profiles == expected.profiles
+    assert entry.read_bytes()[:1] == b"\x80"  # a pickle again
+
+
 def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_path):
     from scipy.stats import wasserstein_distance
 

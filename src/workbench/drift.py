@@ -34,12 +34,17 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import math
+import os
+import pickle
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import altair as alt
 import ibis
@@ -421,16 +426,33 @@ def _data_version(store: Store) -> tuple:
 def summarise_reference(
     store: Store, window: Window, kinds: dict[str, str], *, n_bins: int = ds.N_BINS
 ) -> ds.WindowSummary:
-    """The reference window's summary, computed once per store content and reused (cached in memory)."""
+    """The reference window's summary, computed once and reused: in memory for the process, and on disk beside
+    a DuckDB store file (``<store>.cache/drift/``) for later processes, e.g. next week's ``workbench drift``
+    against the same reference. An entry stands while the window's rows do (their count and latest
+    ingestion time); deleting the folder is always safe."""
     items = store.data("items")
     table = window.apply(items, option="--reference")
-    return _cached(store, ("items", window, n_bins), table, kinds, label=str(window), n_bins=n_bins)
+    disk = _disk_entry(store, window, kinds, n_bins)
+    return _cached(store, ("items", window, n_bins), table, kinds, label=str(window), n_bins=n_bins, disk=disk)
 
 
-def _cached(store: Store, key: tuple, table: ir.Table, kinds: dict[str, str], *, label: str, n_bins: int = ds.N_BINS):
+def _cached(
+    store: Store,
+    key: tuple,
+    table: ir.Table,
+    kinds: dict[str, str],
+    *,
+    label: str,
+    n_bins: int = ds.N_BINS,
+    disk: Path | None = None,
+):
     key = (store.target, *key, tuple(kinds.items()), _data_version(store))
     order = ("item_id",)
     hit = _CACHE.get(key)
+    if hit is None and disk is not None:
+        hit = _load_summary(disk)
+        if hit is not None:
+            _CACHE[key] = hit
     if hit is not None:
         _CACHE.move_to_end(key)
         # The cached numbers stand; the expression is rebound to this connection.
@@ -439,7 +461,61 @@ def _cached(store: Store, key: tuple, table: ir.Table, kinds: dict[str, str], *,
     _CACHE[key] = summary
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
+    if disk is not None:
+        _save_summary(disk, summary)
     return summary
+
+
+DISK_CACHE_FILES = 4  # reference summaries kept beside a store (the most recently used)
+_DISK_FORMAT = 1
+
+
+def _disk_entry(store: Store, window: Window, kinds: dict[str, str], n_bins: int) -> Path | None:
+    """Where the summary of ``window`` lives on disk, named after what it depends on; None where there is no
+    store file to keep it beside, or no ingestion times to tell a changed window from an unchanged one."""
+    if store.path is None:
+        return None
+    items = store.table("items")
+    if "wb_ingested_at" not in items.columns:
+        return None
+    rows = window.apply(items, option="--reference")
+    r = rows.aggregate(n=rows.count(), at=rows.wb_ingested_at.max()).execute().iloc[0]
+    from . import __version__
+
+    ident = repr((_DISK_FORMAT, __version__, str(window), sorted(kinds.items()), n_bins, int(r["n"]), str(r["at"])))
+    name = hashlib.sha256(ident.encode()).hexdigest()[:24]
+    return store.path.with_name(store.path.name + ".cache") / "drift" / f"reference-{name}.pkl"
+
+
+def _load_summary(path: Path) -> ds.WindowSummary | None:
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as f:
+            summary = pickle.load(f)  # our own file, written below beside the store
+        if not isinstance(summary, ds.WindowSummary):
+            raise TypeError(type(summary).__name__)
+        os.utime(path)  # most recently used
+        return summary
+    except Exception:  # unreadable (an older format, a partial copy): summarise again, replacing it
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _save_summary(path: Path, summary: ds.WindowSummary) -> None:
+    """Best effort: a store folder that cannot be written to only loses the cache."""
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            pickle.dump(dataclasses.replace(summary, table=None, memo={}), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # whole or not at all, also with another process writing the same entry
+        entries = sorted(path.parent.glob("reference-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[DISK_CACHE_FILES:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _check_types(ref: ds.WindowSummary, cur: ds.WindowSummary, forced: set[str]) -> None:

@@ -157,6 +157,11 @@ class Store:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
+    @property
+    def path(self) -> Path | None:
+        """The DuckDB file of a file store; None for a store reached by URL."""
+        return None if _is_url(self.target) else Path(self.target)
+
     def close(self) -> None:
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect is not None:
