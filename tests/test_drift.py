@@ -292,6 +292,7 @@ def test_nan_and_infinities_are_missing_values_in_either_window(tmp_path):
             "x": np.concatenate([ref_x, cur_x]),
             "y": np.concatenate([ref, np.where(np.arange(len(cur)) % 400 == 0, -np.inf, cur)]),  # ... current only
             "z": np.concatenate([np.where(np.arange(len(ref)) % 500 == 7, np.nan, ref), cur]),  # NaN alone
+            "w": np.concatenate([ref, np.where(np.arange(len(cur)) % 500 == 7, np.nan, cur)]),  # in current
         }
     )
     with _synthetic_store(tmp_path / "nf.duckdb", items) as store:
@@ -299,7 +300,11 @@ def test_nan_and_infinities_are_missing_values_in_either_window(tmp_path):
         # Without infinities in the reference, NaN is found from the profile itself (no separate check).
         r_yz = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False,
                                 columns=["y", "z"])
-    pd.testing.assert_frame_equal(r_yz.to_frame(), r.to_frame().iloc[1:].reset_index(drop=True))
+    pd.testing.assert_frame_equal(r_yz.to_frame(), r.to_frame().iloc[1:3].reset_index(drop=True))
+    assert r.column("w").n_current == len(cur) - 4
+    assert r.column("w").statistic == pytest.approx(
+        wasserstein_distance(ref, cur[np.arange(len(cur)) % 500 != 7]) / np.std(ref), rel=1e-6
+    )
     keep = np.isfinite(ref_x)
     assert r.column("x").n_reference == len(ref) - 2
     assert r.column("x").statistic == pytest.approx(

@@ -717,27 +717,29 @@ def _prediction_drift(store: Store, items: ir.Table, reference: Window, current:
 # -- distributions for charts -------------------------------------------------------------------------
 
 def _regroup(hist: pd.DataFrame | None, edges: np.ndarray) -> np.ndarray:
-    """Counts of fine bins regrouped onto display bins; a bin spanning several display bins (the bins
-    outside the reference's range) is spread evenly over its [min, max].
+    """Counts of fine bins regrouped onto display bins ``[e_j, e_j+1)``; a fine bin's rows are spread evenly
+    over its [min, max] (a single value lands in its display bin), rows below or above the edges go to the
+    first or last display bin.
 
-    Vectorised over all fine bins at once: the overlap of [lo, hi] with display bin j is
-    clip(e[j+1] - lo, 0, hi - lo) - clip(e[j] - lo, 0, hi - lo).
+    The fine bins' value ranges do not overlap, so the rows below an edge are a cumulative count up to the
+    last bin ending before it, plus a share of the one bin the edge may cut: a sort and two binary searches,
+    not a bins x edges matrix.
     """
     counts = np.zeros(len(edges) - 1)
     if hist is None or hist.empty:
         return counts
-    lows, highs, ns = (hist[k].to_numpy(dtype=float) for k in ("lo", "hi", "n"))
-    width = np.maximum(highs - lows, 0.0)
-    below = np.clip(edges[None, :] - lows[:, None], 0.0, width[:, None])
-    overlap = np.diff(below, axis=1)
-    total = overlap.sum(axis=1)
-    spread = (highs > lows) & (total > 0)
-    if spread.any():
-        counts += (ns[spread, None] * overlap[spread] / total[spread, None]).sum(axis=0)
-    if not spread.all():
-        k = np.clip(np.searchsorted(edges, lows[~spread], side="right") - 1, 0, len(counts) - 1)
-        np.add.at(counts, k, ns[~spread])
-    return counts
+    order = np.argsort(hist["lo"].to_numpy(dtype=float), kind="stable")
+    lows, highs, ns = (hist[k].to_numpy(dtype=float)[order] for k in ("lo", "hi", "n"))
+    highs = np.maximum.accumulate(highs)  # (already sorted for disjoint ranges; kept sorted for the search)
+    cum = np.concatenate([[0.0], np.cumsum(ns)])
+    inner = np.asarray(edges[1:-1], dtype=float)
+    k = np.searchsorted(highs, inner, side="left")  # bins [0, k) end before the edge
+    below = cum[k]
+    cut = np.minimum(k, len(lows) - 1)
+    spread = (k < len(lows)) & (lows[cut] < inner) & (highs[cut] > lows[cut])
+    share = np.where(spread, (inner - lows[cut]) / np.where(spread, highs[cut] - lows[cut], 1.0), 0.0)
+    below = below + ns[cut] * np.clip(share, 0.0, 1.0)
+    return np.diff(np.concatenate([[0.0], below, [cum[-1]]]))
 
 
 def _display_source(summary: ds.WindowSummary, column: str) -> pd.DataFrame | None:

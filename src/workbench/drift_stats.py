@@ -258,6 +258,10 @@ def prepare(
     return _opaque(table.select(**cols))
 
 
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
 def _non_finite(table: ir.Table, kinds: dict[str, str]) -> set[str]:
     """Numeric columns holding NaN or infinities in ``table`` (one query; integer and decimal columns cannot)."""
     maybe = [
@@ -502,22 +506,21 @@ def summarise(
         if bins_from is not None and c in bins_from.bins and bins_from.profiles[c].n_distinct > 2 * VALUE_COUNTS_MAX
     ]
     profiled = {c: k for c, k in kinds.items() if c not in from_hist}
+    # NaN and infinities are assumed absent (no check of every value) and found from the results: a profiled
+    # column's mean, or a histogram's bin sums, are then not finite; those columns are cleaned and summarised
+    # again. A backend that refuses the query instead (DuckDB will not cast an infinite bin number) gets a
+    # check first.
     dirty: set[str] | None = None
-    if not from_hist:
-        # Every column is profiled, and a mean that is not finite is the sign of NaN or infinities: assume
-        # none (no separate check), then clean and profile again only the columns that hold some. (A
-        # backend may refuse a standard deviation over infinities: then check first, as below.)
-        prepared = prepare(table, kinds, order_by=order_by, clean=set())
-        try:
-            n_rows, profiles = profile(prepared, profiled)
-        except Exception:
-            pass
-        else:
-            dirty = {c for c in numeric if profiles[c].n and not (profiles[c].mean is not None
-                                                                  and math.isfinite(profiles[c].mean))}
-            if dirty:
-                prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
-                profiles |= profile(prepared, {c: NUMERIC for c in dirty})[1]
+    prepared = prepare(table, kinds, order_by=order_by, clean=set())
+    try:
+        n_rows, profiles = profile(prepared, profiled)
+    except Exception:
+        pass
+    else:
+        dirty = {c for c in numeric if c in profiled and profiles[c].n and not _finite(profiles[c].mean)}
+        if dirty:
+            prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
+            profiles |= profile(prepared, {c: NUMERIC for c in dirty})[1]
     if dirty is None:
         dirty = _non_finite(table, kinds)
         prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
@@ -531,7 +534,18 @@ def summarise(
         }
     else:
         bins = {c: b for c, b in bins_from.bins.items() if c in numeric and (c in from_hist or profiles[c].n)}
-    histograms, tails = _histograms(prepared, bins, n_rows) if n_rows else ({}, {})
+    unchecked = [c for c in from_hist if c not in dirty]  # columns no profile has looked at
+    try:
+        histograms, tails = _histograms(prepared, bins, n_rows) if n_rows else ({}, {})
+        refused = False
+    except Exception:
+        if not unchecked:
+            raise
+        refused = True
+    if unchecked and (refused or not all(_finite(histograms[c]["total"].sum()) for c in unchecked if c in histograms)):
+        dirty |= _non_finite(table, {c: NUMERIC for c in unchecked})
+        prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
+        histograms, tails = _histograms(prepared, bins, n_rows) if n_rows else ({}, {})
     for c in from_hist:
         profiles[c] = _profile_from_histogram(c, histograms.get(c), n_rows)
     # Distinct numeric values, bounded from the fine histograms instead of a HyperLogLog pass over every
