@@ -482,7 +482,16 @@ def _disk_entry(store: Store, window: Window, kinds: dict[str, str], n_bins: int
     r = rows.aggregate(n=rows.count(), at=rows.wb_ingested_at.max()).execute().iloc[0]
     from . import __version__
 
-    ident = repr((_DISK_FORMAT, __version__, str(window), sorted(kinds.items()), n_bins, int(r["n"]), str(r["at"])))
+    # What the summary's layout and contents depend on besides the data, so that a changed summariser never
+    # reads an entry written by another.
+    layout = (
+        [f.name for f in dataclasses.fields(ds.WindowSummary)],
+        [f.name for f in dataclasses.fields(ds.ColumnProfile)],
+        (ds.TAIL_BINS, ds.TAIL_LINEAR, ds.TAIL_PER_DOUBLING, ds.VALUE_COUNTS_MAX, ds.EXACT_KS_MAX),
+    )
+    ident = repr(
+        (_DISK_FORMAT, __version__, layout, str(window), sorted(kinds.items()), n_bins, int(r["n"]), str(r["at"]))
+    )
     name = hashlib.sha256(ident.encode()).hexdigest()[:24]
     return store.path.with_name(store.path.name + ".cache") / "drift" / f"reference-{name}.pkl"
 
@@ -493,7 +502,9 @@ def _load_summary(path: Path) -> ds.WindowSummary | None:
     try:
         with path.open("rb") as f:
             summary = pickle.load(f)  # our own file, written below beside the store
-        if not isinstance(summary, ds.WindowSummary):
+        if not isinstance(summary, ds.WindowSummary) or not all(
+            hasattr(summary, f.name) for f in dataclasses.fields(ds.WindowSummary)
+        ):
             raise TypeError(type(summary).__name__)
         os.utime(path)  # most recently used
         return summary
