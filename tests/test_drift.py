@@ -242,6 +242,20 @@ def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable
     assert len(list(entries[0].parent.glob("reference-*.pkl"))) == 2
 
 
+def test_store_without_a_file_keeps_summaries_in_memory_only(tmp_path, monkeypatch):
+    import ibis
+
+    monkeypatch.chdir(tmp_path)
+    con = ibis.duckdb.connect()
+    items = _items(2400, seed=8).assign(wb_ingested_at=pd.Timestamp("2026-11-30"))
+    con.create_table("items", items)
+    store = Store(con, target="in-memory")
+    assert store.path is None
+    r = dr.compute_drift(store, reference="split=train", current="split=eval", include_labels=False)
+    assert r.column("x").method == "wasserstein"
+    assert list(tmp_path.iterdir()) == []  # no cache folder beside a store that has no file
+
+
 def test_unreadable_cache_entry_is_summarised_again(writable_store):
     store = writable_store
     kinds = dr.infer_kinds(store)

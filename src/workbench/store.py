@@ -159,8 +159,11 @@ class Store:
 
     @property
     def path(self) -> Path | None:
-        """The DuckDB file of a file store; None for a store reached by URL."""
-        return None if _is_url(self.target) else Path(self.target)
+        """The DuckDB file of a file store; None for a store reached by URL or held in memory."""
+        if _is_url(self.target) or getattr(self.con, "name", None) != "duckdb":
+            return None
+        path = Path(self.target)
+        return path if path.is_file() else None
 
     def close(self) -> None:
         disconnect = getattr(self.con, "disconnect", None)
