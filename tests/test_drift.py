@@ -218,7 +218,7 @@ def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable
     store = writable_store
     kinds = dr.infer_kinds(store)
     first = dr.compute_drift(store, reference="2026-W40..2026-W43", current="2026-W46", include_labels=False)
-    entries = list((store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.pkl"))
+    entries = list((store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.npz"))
     assert len(entries) == 1
 
     # A later process (no summary in memory) reads it instead of summarising the reference again ...
@@ -239,7 +239,7 @@ def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable
     calls.clear()
     dr.summarise_reference(store, dr.Window.parse("2026-W40..2026-W43"), kinds)
     assert calls == [None]
-    assert len(list(entries[0].parent.glob("reference-*.pkl"))) == 2
+    assert len(list(entries[0].parent.glob("reference-*.npz"))) == 2
 
 
 def test_store_without_a_file_keeps_summaries_in_memory_only(tmp_path, monkeypatch):
@@ -256,17 +256,43 @@ def test_store_without_a_file_keeps_summaries_in_memory_only(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []  # no cache folder beside a store that has no file
 
 
+def test_summary_archive_round_trips_every_part(demo_store, tmp_path):
+    kinds = dr.infer_kinds(demo_store)
+    items = demo_store.data("items")
+    ref = dr.summarise_reference(demo_store, dr.Window.parse("2026-W40..2026-W41"), kinds)
+    cur = ds.summarise(dr.Window.parse("2026-W46..2026-W47").apply(items), kinds, label="c", bins_from=ref)
+    assert any(len(t) for t in cur.tails.values()) and ref.value_counts and ref.values  # every part is there
+    for summary in (ref, cur):
+        path = tmp_path / f"{summary.label}.npz".replace("/", "_")
+        ds.write_summary(summary, path)
+        back = ds.read_summary(path, table=summary.table)
+        assert back.profiles == summary.profiles and back.bins == summary.bins
+        assert (back.label, back.n_rows, back.order_by, back.cleaned) == (
+            summary.label, summary.n_rows, summary.order_by, summary.cleaned
+        )
+        for name in ("histograms", "tails"):
+            mine, theirs = getattr(back, name), getattr(summary, name)
+            assert list(mine) == list(theirs)
+            for c in theirs:
+                pd.testing.assert_frame_equal(mine[c], theirs[c][list(mine[c].columns)].reset_index(drop=True))
+        assert list(back.value_counts) == list(summary.value_counts)
+        for c, vc in summary.value_counts.items():
+            pd.testing.assert_series_equal(back.value_counts[c], vc, check_index_type=False)
+        for c, v in summary.values.items():
+            np.testing.assert_array_equal(back.values[c], v)
+
+
 def test_unreadable_cache_entry_is_summarised_again(writable_store):
     store = writable_store
     kinds = dr.infer_kinds(store)
     window = dr.Window.parse("2026-W40..2026-W41")
     expected = dr.summarise_reference(store, window, kinds)
-    (entry,) = (store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.pkl")
+    (entry,) = (store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.npz")
     entry.write_bytes(b"not a summary")
     dr._CACHE.clear()
     got = dr.summarise_reference(store, window, kinds)
     assert got.profiles == expected.profiles
-    assert entry.read_bytes()[:1] == b"\x80"  # a pickle again
+    assert entry.read_bytes()[:2] == b"PK"  # a NumPy archive again
 
 
 def test_wasserstein_from_histograms_equals_scipy_with_ties_and_outliers(tmp_path):

@@ -39,7 +39,6 @@ import dataclasses
 import hashlib
 import math
 import os
-import pickle
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -450,7 +449,7 @@ def _cached(
     order = ("item_id",)
     hit = _CACHE.get(key)
     if hit is None and disk is not None:
-        hit = _load_summary(disk)
+        hit = _load_summary(disk, table=None)
         if hit is not None:
             _CACHE[key] = hit
     if hit is not None:
@@ -467,7 +466,7 @@ def _cached(
 
 
 DISK_CACHE_FILES = 4  # reference summaries kept beside a store (the most recently used)
-_DISK_FORMAT = 1
+_DISK_FORMAT = 2
 
 
 def _disk_entry(store: Store, window: Window, kinds: dict[str, str], n_bins: int) -> Path | None:
@@ -493,35 +492,31 @@ def _disk_entry(store: Store, window: Window, kinds: dict[str, str], n_bins: int
         (_DISK_FORMAT, __version__, layout, str(window), sorted(kinds.items()), n_bins, int(r["n"]), str(r["at"]))
     )
     name = hashlib.sha256(ident.encode()).hexdigest()[:24]
-    return store.path.with_name(store.path.name + ".cache") / "drift" / f"reference-{name}.pkl"
+    return store.path.with_name(store.path.name + ".cache") / "drift" / f"reference-{name}.npz"
 
 
-def _load_summary(path: Path) -> ds.WindowSummary | None:
+def _load_summary(path: Path, table: ir.Table) -> ds.WindowSummary | None:
     if not path.exists():
         return None
     try:
-        with path.open("rb") as f:
-            summary = pickle.load(f)  # our own file, written below beside the store
-        if not isinstance(summary, ds.WindowSummary) or not all(
-            hasattr(summary, f.name) for f in dataclasses.fields(ds.WindowSummary)
-        ):
-            raise TypeError(type(summary).__name__)
+        summary = ds.read_summary(path, table)
         os.utime(path)  # most recently used
         return summary
-    except Exception:  # unreadable (an older format, a partial copy): summarise again, replacing it
-        path.unlink(missing_ok=True)
+    except Exception:  # unreadable (a partial copy, another format): summarise again, replacing it
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         return None
 
 
 def _save_summary(path: Path, summary: ds.WindowSummary) -> None:
     """Best effort: a store folder that cannot be written to only loses the cache."""
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as f:
-            pickle.dump(dataclasses.replace(summary, table=None, memo={}), f, protocol=pickle.HIGHEST_PROTOCOL)
+            ds.write_summary(summary, f)
         os.replace(tmp, path)  # whole or not at all, also with another process writing the same entry
-        entries = sorted(path.parent.glob("reference-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        entries = sorted(path.parent.glob("reference-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[DISK_CACHE_FILES:]:
             old.unlink(missing_ok=True)
     except OSError:

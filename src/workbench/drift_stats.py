@@ -45,6 +45,7 @@ pushed down to the backend that holds the data.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import uuid
 import warnings
@@ -231,6 +232,65 @@ class WindowSummary:
     tails: dict[str, pd.DataFrame] = field(default_factory=dict)  # column -> the bins outside the reference's range
     cleaned: frozenset[str] = frozenset()  # numeric columns holding NaN or infinities (nulls in ``table``)
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # raw values fetched once (text)
+
+
+_HIST_FIELDS = ("bin", "n", "total", "lo", "hi")
+
+
+def write_summary(summary: WindowSummary, file) -> None:
+    """Write a window summary (not its table) as a NumPy ``.npz`` archive: plain arrays and one JSON
+    document, read back without unpickling anything (a cache file can never run code)."""
+    arrays: dict[str, np.ndarray] = {}
+    meta = {
+        "label": summary.label,
+        "n_rows": summary.n_rows,
+        "order_by": list(summary.order_by),
+        "cleaned": sorted(summary.cleaned),
+        "profiles": {c: dataclasses.asdict(p) for c, p in summary.profiles.items()},
+        "bins": {c: [b.lo, b.hi, b.n] for c, b in summary.bins.items()},
+        "value_counts": {
+            c: {"values": vc.index.tolist(), "counts": vc.to_numpy(dtype=np.int64).tolist()}
+            for c, vc in summary.value_counts.items()
+        },
+    }
+    for key, frames in (("histograms", summary.histograms), ("tails", summary.tails)):
+        meta[key] = list(frames)
+        for i, frame in enumerate(frames.values()):
+            for f in _HIST_FIELDS:
+                arrays[f"{key}/{i}/{f}"] = frame[f].to_numpy()
+    meta["values"] = list(summary.values)
+    for i, v in enumerate(summary.values.values()):
+        arrays[f"values/{i}"] = np.asarray(v, dtype=float)
+    np.savez(file, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def read_summary(file, table: ir.Table) -> WindowSummary:
+    """A summary written by :func:`write_summary`, bound to ``table`` (the prepared window)."""
+    with np.load(file, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        frames = {
+            key: {
+                c: pd.DataFrame({f: z[f"{key}/{i}/{f}"] for f in _HIST_FIELDS}) for i, c in enumerate(meta[key])
+            }
+            for key in ("histograms", "tails")
+        }
+        values = {c: z[f"values/{i}"] for i, c in enumerate(meta["values"])}
+    return WindowSummary(
+        label=meta["label"],
+        n_rows=int(meta["n_rows"]),
+        profiles={c: ColumnProfile(**p) for c, p in meta["profiles"].items()},
+        value_counts={
+            c: pd.Series(np.asarray(vc["counts"], dtype=np.int64), index=vc["values"], name=c)
+            for c, vc in meta["value_counts"].items()
+        },
+        bins={c: Bins(float(lo), float(hi), int(n)) for c, (lo, hi, n) in meta["bins"].items()},
+        histograms=frames["histograms"],
+        values=values,
+        table=table,
+        order_by=tuple(meta["order_by"]),
+        tails=frames["tails"],
+        cleaned=frozenset(meta["cleaned"]),
+    )
 
 
 def prepare(
