@@ -82,7 +82,9 @@ def build_store(path: Path, rows: int, columns: int, seed: int) -> dict[str, str
     return kinds
 
 
-def run_workbench(store_path: str, kinds: dict[str, str]) -> dict:
+def _load_workbench():
+    """The workbench's drift function and store, with the modules it loads lazily (ibis's DuckDB backend,
+    scipy's tests) imported first: import cost is kept out of the timing, as for Evidently."""
     import ibis
     import scipy.spatial.distance  # noqa: F401
     import scipy.stats  # noqa: F401
@@ -90,32 +92,30 @@ def run_workbench(store_path: str, kinds: dict[str, str]) -> dict:
     from workbench.drift import compute_drift
     from workbench.store import Store
 
-    # Import cost is kept out of the timing, as for Evidently: the modules the workbench loads lazily
-    # (the DuckDB backend of ibis, scipy's tests) are loaded here first.
     ibis.duckdb  # noqa: B018
+    return compute_drift, Store
 
-    base = _rss_mb()
+
+def _timed_drift(store_path: str, kinds: dict[str, str]):
+    compute_drift, Store = _load_workbench()
     t0 = time.perf_counter()
     with Store.open(store_path, read_only=True) as store:
-        r = compute_drift(
+        result = compute_drift(
             store,
             reference="meta_window=ref",
             current="meta_window=cur",
             include_labels=False,
             config={"categorical_columns": [c for c, k in kinds.items() if k == "categorical"]},
         )
-    seconds = time.perf_counter() - t0
+    return time.perf_counter() - t0, result
+
+
+def run_workbench(store_path: str, kinds: dict[str, str]) -> dict:
+    _load_workbench()
+    base = _rss_mb()
+    seconds, r = _timed_drift(store_path, kinds)
     # The next comparison against the same reference (e.g. next week) reuses its cached summary.
-    t1 = time.perf_counter()
-    with Store.open(store_path, read_only=True) as store:
-        compute_drift(
-            store,
-            reference="meta_window=ref",
-            current="meta_window=cur",
-            include_labels=False,
-            config={"categorical_columns": [c for c, k in kinds.items() if k == "categorical"]},
-        )
-    cached = time.perf_counter() - t1
+    cached, _ = _timed_drift(store_path, kinds)
     return {
         "seconds": seconds,
         "seconds_cached_reference": cached,
@@ -127,24 +127,8 @@ def run_workbench(store_path: str, kinds: dict[str, str]) -> dict:
 
 def run_workbench_next_process(store_path: str, kinds: dict[str, str]) -> dict:
     """A later process (next week's job) against the same reference: its summary is read from beside the store."""
-    import ibis
-    import scipy.spatial.distance  # noqa: F401
-    import scipy.stats  # noqa: F401
-
-    from workbench.drift import compute_drift
-    from workbench.store import Store
-
-    ibis.duckdb  # noqa: B018
-    t0 = time.perf_counter()
-    with Store.open(store_path, read_only=True) as store:
-        compute_drift(
-            store,
-            reference="meta_window=ref",
-            current="meta_window=cur",
-            include_labels=False,
-            config={"categorical_columns": [c for c, k in kinds.items() if k == "categorical"]},
-        )
-    return {"seconds": time.perf_counter() - t0, "peak_rss_mb": _rss_mb()}
+    seconds, _ = _timed_drift(store_path, kinds)
+    return {"seconds": seconds, "peak_rss_mb": _rss_mb()}
 
 
 def run_evidently(store_path: str, kinds: dict[str, str]) -> dict:
