@@ -52,6 +52,11 @@ def test_report_writes_page_tables_and_summary(report, demo_dir):
     assert drift_kpis["dataset_drift"] is True
     drift_html = page[page.index("id='section-drift'"):]
     assert "<b>yes</b><span>dataset drift</span>" in drift_html
+    # shares read as percentages (the planted shift drifts every input feature in the report's week)
+    assert drift_kpis["drifted_share"] == 1.0
+    assert "<b>100%</b><span>drifted share</span>" in drift_html
+    agreement = summary["sections"]["annotators"]["kpis"]["percent_agreement"]
+    assert f"<b>{agreement:.1%}</b><span>percent agreement</span>" in page
 
 
 def test_report_for_a_given_week_only_counts_up_to_it(demo_store_path, tmp_path):

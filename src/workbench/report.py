@@ -179,6 +179,14 @@ def _script_json(obj) -> str:
     return json.dumps(obj, default=_json_default).replace("</", "<\\/")
 
 
+def _fmt_kpi(key: str, value) -> str:
+    """A tile's value; shares and percentages (0 to 1) read as percentages."""
+    is_share = key.endswith("_share") or key.startswith("percent_")
+    if is_share and isinstance(value, float) and 0.0 <= value <= 1.0:
+        return f"{value:.1%}" if 0.0 < value < 1.0 else f"{value:.0%}"
+    return _fmt(value)
+
+
 def _fmt(value) -> str:
     if isinstance(value, bool | np.bool_):  # before int: a bool is an int
         return "yes" if value else "no"
@@ -234,7 +242,8 @@ def _render(rendered, *, week: Week, store: Store) -> str:
         parts = [f"<section id='{sid}' data-section='{section.key}'><h2>{html.escape(section.title)}</h2>"]
         if result.kpis:
             cards = "".join(
-                f"<div class='kpi'><b>{html.escape(_fmt(v))}</b><span>{html.escape(k.replace('_', ' '))}</span></div>"
+                f"<div class='kpi'><b>{html.escape(_fmt_kpi(k, v))}</b>"
+                f"<span>{html.escape(k.replace('_', ' '))}</span></div>"
                 for k, v in result.kpis.items()
             )
             parts.append(f"<div class='kpis'>{cards}</div>")
