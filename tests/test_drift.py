@@ -420,6 +420,33 @@ def test_far_off_values_add_few_tail_bins_and_keep_statistics_exact(tmp_path):
     assert stat.statistic == pytest.approx(wasserstein_distance(ref, cur) / np.std(ref), rel=1e-9)
 
 
+def test_a_value_near_the_largest_double_does_not_break_the_tail_bins(tmp_path):
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(9)
+    ref = rng.uniform(0, 1, 12_000)  # above 10,000 rows: histograms, not raw values
+    cur = np.concatenate([rng.uniform(0, 1, 11_990), np.full(10, 1e308)])  # e.g. a "missing" sentinel
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:05d}" for i in range(len(ref) + len(cur))],
+            "split": ["r"] * len(ref) + ["c"] * len(cur),
+            "x": np.concatenate([ref, cur]),
+        }
+    )
+    with _synthetic_store(tmp_path / "big.duckdb", items) as store, np.errstate(all="ignore"):
+        r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
+    assert r.column("x").detail["from"] == "histograms"
+    assert r.column("x").statistic == pytest.approx(wasserstein_distance(ref, cur) / np.std(ref), rel=1e-6)
+
+
+def test_sentinels_too_large_to_square_are_bad_input_naming_the_column(tmp_path):
+    items = _items(400)
+    items.loc[[3, 5], "x"] = [1.7e308, -1.7e308]  # in the train window
+    with _synthetic_store(tmp_path / "s.duckdb", items) as store:
+        with pytest.raises(BadInputError, match=r"Column 'x' holds values too large .* window 'split=train'"):
+            dr.compute_drift(store, reference="split=train", current="split=eval", include_labels=False)
+
+
 def test_default_method_follows_evidently():
     assert ds.default_method("numeric", 1000, 6) == "ks"
     assert ds.default_method("numeric", 1000, 5) == "chisquare"

@@ -185,6 +185,7 @@ def _tail_index(x, lo, hi, n, width, tail_width) -> ir.IntegerValue:
     """
 
     def far(d):  # d > 0, in tail bins; CASE evaluates it only for the rows outside the range
+        d = ibis.least(d, 1e300)  # a value near the largest double over a small bin width is infinitely far
         geometric = TAIL_LINEAR + ((d / TAIL_LINEAR).log2() * TAIL_PER_DOUBLING).floor()
         return ibis.ifelse(d < TAIL_LINEAR, d.floor(), geometric).cast("int64")
 
@@ -584,7 +585,11 @@ def summarise(
     if dirty is None:
         dirty = _non_finite(table, kinds)
         prepared = prepare(table, kinds, order_by=order_by, clean=dirty)
-        n_rows, profiles = profile(prepared, profiled)
+        try:
+            n_rows, profiles = profile(prepared, profiled)
+        except Exception:
+            _explain_huge_values(prepared, [c for c in numeric if c in profiled], label)
+            raise
 
     if bins_from is None:
         bins = {
@@ -658,6 +663,25 @@ def summarise(
         tails=tails,
         cleaned=frozenset(dirty),
     )
+
+
+HUGE = 1e150  # beyond this magnitude squares overflow doubles: no standard deviation can be computed
+
+
+def _explain_huge_values(table: ir.Table, columns: list[str], label: str) -> None:
+    """Raise a clear error when a failed profile comes from values too large to square (usually sentinels
+    for missing values); return quietly otherwise, so that the original error stands."""
+    if not columns:
+        return
+    row = table.aggregate(**{f"m{i}": table[c].abs().max() for i, c in enumerate(columns)}).execute().iloc[0]
+    huge = [(c, float(row[f"m{i}"])) for i, c in enumerate(columns) if _finite(row[f"m{i}"]) and row[f"m{i}"] > HUGE]
+    if huge:
+        c, v = huge[0]
+        raise BadInputError(
+            f"Column '{c}' holds values too large to summarise in window '{label}' (largest magnitude {v:.3g}). "
+            "Values near the largest double are usually sentinels for missing values: store them as nulls, "
+            "or leave the column out with --columns."
+        )
 
 
 def _profile_from_histogram(column: str, hist: pd.DataFrame | None, n_rows: int) -> ColumnProfile:
