@@ -516,6 +516,15 @@ def test_charts_render_to_vega_lite(weekly):
         assert "$schema" in spec
     shares = r.distributions["pixel_21"].groupby("window")["share"].sum()
     assert shares["reference"] == pytest.approx(1.0) and shares["current"] == pytest.approx(1.0)
+    # Many features: the heatmap keeps the most drifted ones and says so.
+    frame = weekly.to_frame()
+    spec = dr.drift_heatmap_chart(frame, max_columns=10).to_dict()
+    shown = {row["column"] for row in next(iter(spec["datasets"].values()))}
+    features = frame[frame.scope == "feature"]
+    before_shift = set(features[features.drifted & (features.week < "2026-W46")].column)
+    assert before_shift and before_shift <= shown  # drifted before the shift: kept although the shift is larger
+    assert len(shown) == 10
+    assert "the 10 most drifted of 66 features" in spec["title"]
 
 
 def test_cli_writes_outputs_and_bad_input_writes_nothing(demo_store_path, tmp_path):

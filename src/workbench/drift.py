@@ -1012,26 +1012,32 @@ def top_drifted_chart(result: DriftResult, *, n: int = 4) -> alt.VConcatChart | 
     return alt.vconcat(*charts).properties(title=f"{result.current} vs {result.reference}: most drifted features")
 
 
-def drift_heatmap_chart(frame: pd.DataFrame, *, max_columns: int = 80) -> alt.Chart:
-    """Features x weeks: how far past its threshold each statistic is (outlined cells drifted)."""
+def drift_heatmap_chart(frame: pd.DataFrame, *, max_columns: int = 40) -> alt.Chart:
+    """Features x weeks: how far past its threshold each statistic is (outlined cells drifted); with more
+    than ``max_columns`` features, the ones drifted in the most weeks, then nearest their thresholds over all
+    weeks (a shift that drifts every feature at once does not hide the ones that drifted before it)."""
     data = frame[frame["scope"] == "feature"] if "scope" in frame else frame
-    if data["column"].nunique() > max_columns:
-        top = data.groupby("column")["severity"].max().nlargest(max_columns).index
-        data = data[data["column"].isin(top)]
+    title = "Feature drift per week (outlined: drifted)"
+    n_features = data["column"].nunique()
+    if n_features > max_columns:
+        rank = data.assign(capped=data["severity"].clip(upper=3.0), weeks=data["drifted"].astype(int))
+        rank = rank.groupby("column")[["weeks", "capped"]].sum().sort_values(["weeks", "capped"], ascending=False)
+        data = data[data["column"].isin(rank.index[:max_columns])]
+        title = f"Feature drift per week, the {max_columns} most drifted of {n_features} features (outlined: drifted)"
     data = data.assign(severity_capped=data["severity"].clip(upper=3.0))
     return (
         alt.Chart(data[["week", "column", "method", "statistic", "threshold", "drifted", "severity_capped"]])
         .mark_rect(stroke="black")
         .encode(
             x=alt.X("week:O", title="ISO week"),
-            y=alt.Y("column:N", title=None, sort=None),
+            y=alt.Y("column:N", title=None, sort=None, axis=alt.Axis(labelFontSize=10)),
             color=alt.Color(
                 "severity_capped:Q", title="statistic / threshold", scale=alt.Scale(scheme="orangered", domain=[0, 3])
             ),
             strokeWidth=alt.condition("datum.drifted", alt.value(1.5), alt.value(0)),
             tooltip=["week", "column", "method", alt.Tooltip("statistic:Q", format=".3g"), "threshold", "drifted"],
         )
-        .properties(width=WIDTH, height=alt.Step(8), title="Feature drift per week (outlined: drifted)")
+        .properties(width=WIDTH, height=alt.Step(13), title=title)  # 13 px a row: labels do not overlap
     )
 
 

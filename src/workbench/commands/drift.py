@@ -95,7 +95,9 @@ def drift(
         if weekly is not None:
             payload["by_week"] = weekly.summary().to_dict(orient="records")
             weekly.to_frame().to_csv(out_dir / "drift_by_week.csv", index=False)
-            dr.drift_heatmap_chart(weekly.to_frame()).save(str(out_dir / "drift_heatmap.html"), inline=True)
+            dr.drift_heatmap_chart(weekly.to_frame(), max_columns=200).save(
+                str(out_dir / "drift_heatmap.html"), inline=True
+            )
         (out_dir / "drift.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
         dr.top_drifted_chart(result).save(str(out_dir / "drift_top.html"), inline=True)
         if page is not None:
