@@ -57,6 +57,9 @@ def test_report_writes_page_tables_and_summary(report, demo_dir):
     assert "<b>100%</b><span>drifted share</span>" in drift_html
     agreement = summary["sections"]["annotators"]["kpis"]["percent_agreement"]
     assert f"<b>{agreement:.1%}</b><span>percent agreement</span>" in page
+    # tables read the same way; the CSVs keep the raw values
+    assert "<td>100%</td>" in drift_html and "<td>yes</td>" in drift_html and "<td>True</td>" not in drift_html
+    assert pd.read_csv(folder / "drift_by_week.csv")["dataset_drift"].dtype == bool
 
 
 def test_report_for_a_given_week_only_counts_up_to_it(demo_store_path, tmp_path):

@@ -198,7 +198,15 @@ def _fmt(value) -> str:
 
 
 def _table_html(frame: pd.DataFrame, *, max_rows: int = 25) -> str:
-    shown = frame.head(max_rows)
+    """A table as HTML: verdicts as yes/no and shares as percentages, as on the tiles (the CSV keeps raw values)."""
+    shown = frame.head(max_rows).copy()
+    for col in shown.columns:
+        values = shown[col]
+        if values.dtype == bool:
+            shown[col] = values.map({True: "yes", False: "no"})
+        elif (str(col).endswith("_share") or str(col).startswith("percent_")) and pd.api.types.is_float_dtype(values):
+            if values.dropna().between(0.0, 1.0).all():
+                shown[col] = [_fmt_kpi(str(col), float(v)) if pd.notna(v) else None for v in values]
     out = shown.to_html(index=False, classes="tbl", border=0, float_format=lambda v: f"{v:.3g}", na_rep="—")
     if len(frame) > max_rows:
         out += f"<p class='note'>First {max_rows} of {len(frame):,} rows; all rows are in the CSV.</p>"
