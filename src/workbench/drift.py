@@ -450,19 +450,23 @@ def _cached(
     hit = _CACHE.get(key)
     if hit is None and disk is not None:
         hit = _load_summary(disk, table=None)
-        if hit is not None:
-            _CACHE[key] = hit
     if hit is not None:
-        _CACHE.move_to_end(key)
+        _remember(key, hit)
         # The cached numbers stand; the expression is rebound to this connection.
         return dataclasses.replace(hit, table=ds.prepare(table, kinds, order_by=order, clean=set(hit.cleaned)))
     summary = ds.summarise(table, kinds, label=label, n_bins=n_bins, order_by=order)
-    _CACHE[key] = summary
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    _remember(key, summary)
     if disk is not None:
         _save_summary(disk, summary)
     return summary
+
+
+def _remember(key: tuple, summary: ds.WindowSummary) -> None:
+    """Keep ``summary`` as the most recently used of at most ``_CACHE_SIZE`` in memory."""
+    _CACHE[key] = summary
+    _CACHE.move_to_end(key)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
 
 
 DISK_CACHE_FILES = 4  # reference summaries kept beside a store (the most recently used)

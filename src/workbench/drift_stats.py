@@ -485,8 +485,8 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
 def _histograms(
     table: ir.Table, bins: dict[str, Bins], n_rows: int
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Count, sum, min and max of the values per bin, for every
-    numeric column, with the tails folded into bins -1 and ``n``; and the tail bins apart (for charts).
+    """Count, sum, min and max of the values per bin for every numeric column, with the tails folded into
+    bins -1 and ``n``; and the tail bins apart (for charts).
 
     Small windows use one unpivoted query (cheap to compile); large ones one
     aggregation per column, unioned, which the backend runs column by column.
@@ -1238,7 +1238,3 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
     if not p_values:
         return []
     return [float(v) for v in multipletests(p_values, method="fdr_bh")[1]]
-
-
-def is_finite(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
