@@ -10,7 +10,6 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
-from workbench.agreement import AnnotationSet, read_annotations
 from workbench.annotators import (
     ANNOTATOR_COLUMNS,
     CONSENSUS_COLUMNS,
@@ -19,12 +18,10 @@ from workbench.annotators import (
     compute_annotators,
     consensus_from_annotations,
     consensus_labels,
-    read_gold,
-    read_predictions,
     wilson_interval,
 )
-from workbench.consensus import majority_vote
 from workbench.errors import BadInputError
+from workbench.inputs import AnnotationSet, majority_vote, read_annotations, read_gold, read_predictions
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +230,7 @@ def test_cli_writes_the_three_files(demo_store_path, tmp_path):
 
 
 def test_report_section(demo_store, truth):
-    from workbench.overview import Week
+    from workbench.inputs import Week
     from workbench.sections.annotators import SECTION
 
     res = SECTION.build(demo_store, Week.parse(truth["weeks"][-1]))

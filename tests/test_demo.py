@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.consensus import majority_vote
 from workbench.contract import feature_columns, read_dataset
 from workbench.demo import TRUTH_SCHEMA, build_demo
+from workbench.inputs import majority_vote
 
 
 def test_demo_follows_the_contract(demo_dir):

@@ -14,7 +14,7 @@ from workbench import drift as dr
 from workbench import drift_stats as ds
 from workbench.cli import app
 from workbench.errors import BadInputError
-from workbench.overview import Week
+from workbench.inputs import Week
 from workbench.store import Store
 
 FEATURES = 66  # 64 pixels, device, note

@@ -13,8 +13,8 @@ from cleanlab.rank import get_label_quality_scores
 from typer.testing import CliRunner
 
 from workbench.cli import app
-from workbench.consensus import majority_vote
 from workbench.errors import BadInputError
+from workbench.inputs import Week, majority_vote
 from workbench.labels import (
     OUTPUT_COLUMNS,
     class_health_chart,
@@ -27,7 +27,6 @@ from workbench.labels import (
     score_labels,
     slice_chart,
 )
-from workbench.overview import Week
 from workbench.store import Store
 
 

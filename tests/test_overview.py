@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from workbench.errors import BadInputError
-from workbench.overview import Week, compute_overview, latest_week, weeks_with_data
+from workbench.inputs import Week, latest_week, weeks_with_data
+from workbench.overview import compute_overview
 
 
 def iso(ts) -> str:

@@ -16,12 +16,12 @@ from .annotators import (
     consensus_labels,
     load_annotators,
 )
-from .consensus import majority_vote
 from .contract import Dataset, check_dataset, read_dataset
 from .dataset_issues import DatasetIssues, find_dataset_issues
 from .demo import write_demo
 from .errors import BadInputError, ContractError, GateFailed, StoreBusyError, Violation, WorkbenchError
 from .features import FeatureMatrix, feature_matrix
+from .inputs.vote import majority_vote
 from .labels import (
     GivenLabels,
     LabelQuality,

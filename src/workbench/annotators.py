@@ -3,7 +3,7 @@
 Consensus methods
 -----------------
 ``mv``
-    Majority vote, with the tie rule of :func:`workbench.consensus.majority_vote`
+    Majority vote, with the tie rule of :mod:`workbench.inputs.vote`
     (most votes; then the label whose first annotation is earliest; then the
     lexicographically smallest label). Quality: the share of the item's
     annotations that gave the consensus label.
@@ -64,14 +64,16 @@ with at least 10 labels in the week and in the baseline.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .agreement import AnnotationSet, iso_week_labels, read_annotations
 from .errors import BadInputError
+from .inputs.annotations import AnnotationSet, annotator_kinds, read_annotations
+from .inputs.predictions import Predictions, read_gold, read_predictions
+from .inputs.vote import majority_vote_codes as majority_vote_codes_of
+from .inputs.weeks import Week, iso_week_labels
 from .store import Store
 
 METHODS = ("mv", "ds", "crowdlab")
@@ -101,54 +103,6 @@ ANNOTATOR_COLUMNS = [
 
 
 # -- inputs ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """Predicted probabilities aligned to the annotation set's classes, keyed by item."""
-
-    item_id: pd.Index
-    proba: np.ndarray
-    model_version: str | None
-    notes: tuple[str, ...] = ()
-
-
-def read_predictions(store: Store, classes: tuple[str, ...]) -> Predictions | None:
-    """The store's predicted probabilities for ``classes`` (one model version), or ``None``."""
-    from .contract import proba_columns
-
-    if not store.has("predictions"):
-        return None
-    t = store.data("predictions")
-    cols = proba_columns(t.columns)
-    missing = [c for c in classes if c not in cols]
-    if missing:
-        raise BadInputError(
-            f"Table 'predictions' has no column proba_{missing[0]} for class {missing[0]!r}. "
-            "Add a proba_<label> column for every class annotated."
-        )
-    notes = []
-    version = None
-    if "model_version" in t.columns:
-        versions = t.group_by("model_version").aggregate(n=t.count()).execute()
-        versions = versions.sort_values(["n", "model_version"], ascending=[False, False], na_position="first")
-        if len(versions):
-            version = versions["model_version"].iloc[0]
-            if len(versions) > 1:
-                notes.append(f"predictions of model_version {version!r} were used (the version covering most items).")
-            t = t.filter(t.model_version == version) if version is not None else t.filter(t.model_version.isnull())
-    frame = t.select("item_id", *[cols[c] for c in classes]).execute()
-    proba = frame[[cols[c] for c in classes]].to_numpy(dtype=float)
-    proba = proba / proba.sum(axis=1, keepdims=True)
-    return Predictions(item_id=pd.Index(frame["item_id"]), proba=proba, model_version=version, notes=tuple(notes))
-
-
-def read_gold(store: Store) -> pd.Series | None:
-    """Gold labels by item id, or ``None`` when the store has no gold table."""
-    if not store.has("gold"):
-        return None
-    g = store.data("gold").select("item_id", "label").execute()
-    return g.set_index("item_id")["label"]
 
 
 # -- consensus -----------------------------------------------------------------------
@@ -215,27 +169,17 @@ def _codes(annotations: AnnotationSet):
 
 
 def majority_vote_codes(annotations: AnnotationSet) -> tuple[np.ndarray, np.ndarray]:
-    """Majority vote over integer codes, with the tie rule of :func:`workbench.consensus.majority_vote`.
+    """Majority vote of an annotation set (:mod:`workbench.inputs.vote`'s rule and array form).
 
     Returns the consensus class code and the share of votes it got, per item
     (items in the order of :meth:`AnnotationSet.codes`).
     """
     item, _, label, items, _ = annotations.codes()
-    n, k = len(items), len(annotations.classes)
-    counts = np.bincount(item * k + label, minlength=n * k).reshape(n, k)
-    top = counts.max(axis=1, keepdims=True)
-    cand = counts == top
-    if "created_at" in annotations.frame.columns:
-        never = np.iinfo(np.int64).max
-        ts = annotations.frame["created_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        ts = np.where(pd.isna(annotations.frame["created_at"]).to_numpy(), never, ts)
-        first = np.full(n * k, never, dtype=np.int64)
-        np.minimum.at(first, item * k + label, ts)
-        first = np.where(cand, first.reshape(n, k), never)
-        cand &= first == first.min(axis=1, keepdims=True)
-    name_rank = np.argsort(np.argsort(np.asarray(annotations.classes, dtype=object)))
-    cls = np.argmin(np.where(cand, name_rank[None, :], k), axis=1)
-    return cls.astype(np.int64), top[:, 0] / counts.sum(axis=1)
+    created = annotations.frame["created_at"].to_numpy() if "created_at" in annotations.frame.columns else None
+    cls, share, _ = majority_vote_codes_of(
+        item, label, n_items=len(items), classes=annotations.classes, created_at=created
+    )
+    return cls, share
 
 
 def _run_mv(annotations: AnnotationSet, item, annotator, label, items, k) -> MethodResult:
@@ -569,23 +513,6 @@ def wilson_interval(successes: np.ndarray, n: np.ndarray, *, confidence: float =
     return centre - half, centre + half
 
 
-def annotator_kinds(annotator_ids, patterns: dict[str, list[str]] | None = None) -> list[str]:
-    """``human`` unless an annotator id matches a glob pattern of another kind.
-
-    ``patterns`` maps a kind to id patterns, e.g. ``{"model": ["gpt-*", "auto-*"]}``
-    (configurable as ``[annotators] kinds`` in ``workbench.toml``).
-    """
-    out = []
-    for a in annotator_ids:
-        kind = "human"
-        for k, pats in (patterns or {}).items():
-            if any(fnmatch.fnmatchcase(str(a), p) for p in pats):
-                kind = k
-                break
-        out.append(kind)
-    return out
-
-
 def annotator_drift(
     annotations: AnnotationSet,
     consensus: Consensus,
@@ -803,49 +730,29 @@ def compute_annotators(
     classes: list[str] | None = None,
     gold_threshold: float | None = None,
     min_gold_labels: int | None = None,
+    week: str | Week | None = None,
+    model_version: str | None = None,
+    as_of=None,
     seed: int = 0,
 ) -> AnnotatorReport:
     """Consensus, annotator quality, calibration on gold and drift for the store's annotations.
 
     Thresholds default to ``[annotators]`` in ``workbench.toml`` (``gold_threshold``,
-    ``min_gold_labels``, ``kinds``), else to this module's constants.
+    ``min_gold_labels``, ``kinds``), else to this module's constants. ``week``
+    (default: every annotation) keeps the annotations made up to its end.
     """
-    _, _, report = _consensus_and_report(
-        store, method=method, classes=classes, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels,
+    return annotators_overview(
+        store,
+        method=method,
+        classes=classes,
+        gold_threshold=gold_threshold,
+        min_gold_labels=min_gold_labels,
+        week=week,
+        model_version=model_version,
+        as_of=as_of,
         seed=seed,
-    )
-    return report
-
-
-def _consensus_and_report(
-    store: Store,
-    *,
-    method: str,
-    classes: list[str] | None = None,
-    gold_threshold: float | None = None,
-    min_gold_labels: int | None = None,
-    seed: int = 0,
-) -> tuple[AnnotationSet, Consensus, AnnotatorReport]:
-    from .config import load_config
-
-    cfg = load_config().get("annotators", {})
-    annotations = read_annotations(store, classes=classes)
-    predictions = read_predictions(store, annotations.classes)
-    gold = read_gold(store)
-    consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold, seed=seed)
-    report = annotator_report_from(
-        annotations,
-        consensus,
-        gold=gold,
-        kinds=cfg.get("kinds"),
-        gold_threshold=float(
-            gold_threshold if gold_threshold is not None else cfg.get("gold_threshold", GOLD_THRESHOLD)
-        ),
-        min_gold_labels=int(
-            min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", MIN_GOLD_LABELS)
-        ),
-    )
-    return annotations, consensus, report
+        agreement=False,
+    ).report
 
 
 # -- charts -------------------------------------------------------------------------------
@@ -962,17 +869,51 @@ def annotators_overview(
     store: Store,
     *,
     method: str = "auto",
+    classes: list[str] | None = None,
     gold_threshold: float | None = None,
     min_gold_labels: int | None = None,
+    week: str | Week | None = None,
+    model_version: str | None = None,
+    as_of=None,
+    seed: int = 0,
+    agreement: bool = True,
 ) -> AnnotatorsOverview:
-    """:func:`compute_annotators` plus the consensus itself and the agreement statistics, from an open store
-    (what the annotators command writes and the notebook shows)."""
-    from .agreement import compute_agreement_from_set
+    """The annotators pipeline: consensus, annotator report and agreement statistics.
 
-    annotations, consensus, report = _consensus_and_report(
-        store, method=method, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels
+    The one function behind ``workbench annotators``, the report's annotators
+    section and the annotators notebook, so all three flag the same
+    annotators on the same store and configuration. Options left as None take
+    ``[annotators]`` in ``workbench.toml``, else this module's constants.
+    ``week`` keeps the annotations created before its end (default: all).
+    """
+    from .agreement import compute_agreement_from_set
+    from .config import load_config
+
+    cfg = load_config().get("annotators", {})
+    until = None
+    if week is not None:
+        until = (week if isinstance(week, Week) else Week.parse(week)).end
+    annotations = read_annotations(store, classes=classes, until=until, as_of=as_of)
+    predictions = read_predictions(store, annotations.classes, model_version=model_version, as_of=as_of)
+    gold = read_gold(store, as_of=as_of)
+    consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold, seed=seed)
+    report = annotator_report_from(
+        annotations,
+        consensus,
+        gold=gold,
+        kinds=cfg.get("kinds"),
+        gold_threshold=float(
+            gold_threshold if gold_threshold is not None else cfg.get("gold_threshold", GOLD_THRESHOLD)
+        ),
+        min_gold_labels=int(
+            min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", MIN_GOLD_LABELS)
+        ),
     )
-    return AnnotatorsOverview(report=report, agreement=compute_agreement_from_set(annotations), consensus=consensus)
+    return AnnotatorsOverview(
+        report=report,
+        agreement=compute_agreement_from_set(annotations) if agreement else None,
+        consensus=consensus,
+    )
 
 
 def load_annotators(target: str | None = None, *, method: str = "auto") -> AnnotatorsOverview:

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .consensus import majority_vote
+from .inputs.vote import majority_vote
 
 CLASSES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 START = datetime(2026, 9, 28)  # Monday of ISO week 2026-W40

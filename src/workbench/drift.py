@@ -55,7 +55,7 @@ from . import drift_stats as ds
 from .config import load_config
 from .contract import feature_columns, proba_columns
 from .errors import BadInputError
-from .overview import Week
+from .inputs.weeks import Week
 from .store import Store
 
 HISTORY_TABLE = "wb_drift_history"

@@ -4,7 +4,7 @@ Three inputs, each read from the store and recorded in the result:
 
 * **given labels** (:func:`given_labels`): the single annotation of an item, or
   the consensus of several. The default consensus is
-  :func:`workbench.consensus.majority_vote`; a caller with a better consensus
+  :func:`workbench.inputs.vote.majority_vote`; a caller with a better consensus
   (for example from the annotator models) passes it as a frame.
 * **out-of-sample predicted probabilities** (:func:`predicted_probabilities`):
   the ``predictions`` table when present, otherwise K-fold cross-validated
@@ -46,9 +46,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .consensus import majority_vote
 from .contract import proba_columns
 from .errors import BadInputError
+from .inputs.vote import majority_vote
 from .store import Store
 
 if TYPE_CHECKING:
@@ -92,8 +92,9 @@ def consensus_for_given_labels(
     max_n = ann.group_by("item_id").aggregate(n=ann.count()).n.max().execute()
     if max_n is None or pd.isna(max_n) or int(max_n) < 2:
         return None, None
-    from .agreement import read_annotations
-    from .annotators import consensus_from_annotations, read_gold, read_predictions
+    from .annotators import consensus_from_annotations
+    from .inputs.annotations import read_annotations
+    from .inputs.predictions import read_gold, read_predictions
 
     annotations = read_annotations(store, until=until)
     predictions = read_predictions(store, annotations.classes) if given_by == "crowdlab" else None
@@ -157,7 +158,7 @@ def given_labels(
     consensus : DataFrame, optional
         ``item_id``, ``consensus_label`` computed by the caller (for example a
         Dawid-Skene consensus). Without it, items with one annotation keep it
-        and items with several get :func:`~workbench.consensus.majority_vote`
+        and items with several get :func:`~workbench.inputs.vote.majority_vote`
         (whose tie rule is documented there).
     consensus_method : str, optional
         Name recorded for a caller-provided ``consensus`` (default
@@ -899,7 +900,7 @@ def item_context(store: Store, item_ids=None) -> pd.DataFrame:
     if "guideline_versions" in out:
         out["guideline_versions"] = out["guideline_versions"].fillna("")
     if "first_at" in out:
-        from .overview import Week
+        from .inputs.weeks import Week
 
         weeks = {ts: str(Week.of(ts)) for ts in out["first_at"].dropna().dt.floor("D").unique()}
         out["week"] = out["first_at"].dt.floor("D").map(weeks)

@@ -6,89 +6,14 @@ the aggregated results (a row per class, week or annotator-week) reach pandas.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 
 import ibis
 import pandas as pd
 
-from .errors import BadInputError
+from .inputs.weeks import Week, latest_week, weeks_with_data
+from .inputs.weeks import week_labels as _week_label
 from .store import Store
-
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-@dataclass(frozen=True, order=True)
-class Week:
-    """An ISO week, written ``YYYY-Www``; it starts on Monday 00:00 UTC."""
-
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Week:
-        m = _WEEK_RE.match(text.strip())
-        if not m:
-            raise BadInputError(f"--week {text!r} is not an ISO week; write it as YYYY-Www, e.g. 2026-W46.")
-        year, number = int(m.group(1)), int(m.group(2))
-        try:
-            date.fromisocalendar(year, number, 1)
-        except ValueError as exc:
-            raise BadInputError(f"--week {text!r}: {year} has no ISO week {number}.") from exc
-        return cls(year, number)
-
-    @classmethod
-    def of(cls, ts) -> Week:
-        y, w, _ = pd.Timestamp(ts).isocalendar()
-        return cls(int(y), int(w))
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(date.fromisocalendar(self.year, self.number, 1), datetime.min.time())
-
-    @property
-    def end(self) -> datetime:
-        return self.start + timedelta(days=7)
-
-    def previous(self) -> Week:
-        return Week.of(self.start - timedelta(days=7))
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-
-def _week_label(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: str(Week.of(v)) if pd.notna(v) else None)
-
-
-def activity_column(store: Store) -> tuple[str, str] | None:
-    """Which table/column dates the data: annotations.created_at, else items.created_at."""
-    for table in ("annotations", "items"):
-        if store.has(table) and "created_at" in store.table(table).columns:
-            return table, "created_at"
-    return None
-
-
-def weeks_with_data(store: Store) -> list[Week]:
-    """ISO weeks in which annotations (or, without timestamps on them, items) were created."""
-    found = activity_column(store)
-    if found is None:
-        return []
-    t = store.table(found[0])
-    col = t[found[1]]
-    weeks = t.select(week=col.truncate("W")).filter(ibis._.week.notnull()).distinct().execute()["week"]
-    return sorted({Week.of(w) for w in weeks})
-
-
-def latest_week(store: Store) -> Week:
-    weeks = weeks_with_data(store)
-    if not weeks:
-        raise BadInputError(
-            "The store has no timestamps (created_at) on annotations or items, so there is no week to report. "
-            "Add created_at to annotations.csv or items.csv."
-        )
-    return weeks[-1]
 
 
 @dataclass(frozen=True)

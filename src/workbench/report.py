@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
-from .overview import Week, latest_week, weeks_with_data
+from .inputs.weeks import Week, latest_week, weeks_with_data
 from .store import Store
 
 

@@ -196,9 +196,17 @@ class Store:
             )
         return self.con.table(name)
 
-    def data(self, name: str) -> ibis.Table:
-        """A contract table without the lineage columns."""
+    def data(self, name: str, *, as_of=None, lineage: bool = False) -> ibis.Table:
+        """A contract table without the lineage columns (kept with ``lineage=True``).
+
+        ``as_of`` (a naive UTC datetime or ISO text) shows the table as the
+        store knew it then: only rows ingested at or before that instant.
+        """
         t = self.table(name)
+        if as_of is not None and "wb_ingested_at" in t.columns:
+            t = t.filter(t.wb_ingested_at <= ibis.literal(_as_of(as_of)))
+        if lineage:
+            return t
         return t.drop(*[c for c in LINEAGE_COLUMNS if c in t.columns])
 
     def guidelines(self) -> str | None:
@@ -434,6 +442,17 @@ def _align(incoming: ibis.Table, stored: ibis.Table, file: str) -> ibis.Table:
         else:
             cols.append(ibis.null().cast(dtype).name(name))
     return incoming.select(*cols)
+
+
+def _as_of(value) -> datetime:
+    """An ``as_of`` instant as naive UTC."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise BadInputError(f"--as-of {value!r} is not a timestamp; use ISO 8601, e.g. 2026-11-02T09:00:00Z.") from exc
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
 
 
 def _iso(value) -> str | None:

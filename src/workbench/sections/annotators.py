@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..agreement import compute_agreement_from_set, per_class_chart, read_annotations
-from ..annotators import (
-    ANNOTATOR_COLUMNS,
-    annotator_report_from,
-    consensus_from_annotations,
-    read_gold,
-    read_predictions,
-)
-from ..overview import Week
+from ..agreement import per_class_chart
+from ..annotators import ANNOTATOR_COLUMNS, annotators_overview
+from ..inputs.weeks import Week
 from ..report import Section, SectionResult
 from ..store import Store
 
@@ -20,25 +14,12 @@ from ..store import Store
 def build(store: Store, week: Week) -> SectionResult | None:
     if not store.has("annotations"):
         return None
-    annotations = read_annotations(store)
-    if "created_at" in annotations.frame.columns:
-        end = week.end
-        kept = annotations.frame[annotations.frame["created_at"] < end]
-        if kept.empty:
-            return None
-        annotations = type(annotations)(
-            frame=kept.reset_index(drop=True),
-            classes=annotations.classes,
-            duplicates_dropped=annotations.duplicates_dropped,
-            unknown_labels_dropped=annotations.unknown_labels_dropped,
-            unknown_label_examples=annotations.unknown_label_examples,
-            notes=annotations.notes,
-        )
-    predictions = read_predictions(store, annotations.classes)
-    gold = read_gold(store)
-    consensus = consensus_from_annotations(annotations, predictions=predictions, gold=gold)
-    report = annotator_report_from(annotations, consensus, gold=gold)
-    agreement = compute_agreement_from_set(annotations)
+    # The same pipeline (and configuration) as `workbench annotators --week`, so both flag the same annotators.
+    ann = store.data("annotations")
+    if "created_at" in ann.columns and not int(ann.filter(ann.created_at < week.end).count().execute()):
+        return None
+    result = annotators_overview(store, week=week)
+    consensus, report, agreement = result.consensus, result.report, result.agreement
     o = agreement.overall
     summary = []
     if o["percent_agreement"] is not None:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import drift as dr
 from ..errors import BadInputError
-from ..overview import Week
+from ..inputs.weeks import Week
 from ..report import Section, SectionResult
 from ..store import Store
 

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import labels as lq
 from ..dataset_issues import dataset_issues_chart, find_dataset_issues
 from ..errors import BadInputError
-from ..overview import Week
+from ..inputs.weeks import Week
 from ..report import Section, SectionResult
 from ..store import Store
 
