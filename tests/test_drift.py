@@ -51,18 +51,27 @@ def test_shifted_features_drift_with_evidently_small_sample_methods(weekly, trut
     assert set(r.drifted_columns()) >= {"device", "note"}
 
 
-def test_default_windows_are_latest_week_against_everything_before(demo_store, truth):
+def test_default_windows_are_the_first_two_weeks_against_the_latest(demo_store, truth):
     r = dr.compute_drift(demo_store)
     assert r.current == truth["weeks"][-1]
-    assert r.reference == "..2026-11-15"
+    assert r.reference == f"{truth['weeks'][0]}..{truth['weeks'][1]}"
     items = demo_store.data("items").execute()
-    last = Week.parse(truth["weeks"][-1])
+    last, first, second = (Week.parse(truth["weeks"][i]) for i in (-1, 0, 1))
     assert r.n_current == int(((items.created_at >= last.start) & (items.created_at < last.end)).sum())
-    assert r.n_reference == int((items.created_at < last.start).sum())
-    # Above 1,000 reference rows Evidently uses distances.
-    assert {c.method for c in r.columns} == {"wasserstein", "jensenshannon", "abs_text_content_drift"}
+    assert r.n_reference == int(((items.created_at >= first.start) & (items.created_at < second.end)).sum())
+    # Below 1,000 reference rows Evidently uses tests (K-S, chi-square, the text classifier's percentile).
+    assert {c.method for c in r.columns} == {"ks", "chisquare", "perc_text_content_drift"}
     assert r.dataset_drift
+    # --week picks the current window; a week inside the reference is refused with a reason.
+    earlier = dr.compute_drift(demo_store, week=truth["weeks"][3])
+    assert earlier.current == truth["weeks"][3] and earlier.reference == r.reference
+    with pytest.raises(BadInputError, match="part of the drift reference"):
+        dr.compute_drift(demo_store, week=truth["weeks"][1])
 
+
+def test_configured_reference_wins(demo_store, truth):
+    r = dr.compute_drift(demo_store, config={"reference": "split=train"})
+    assert r.reference == "split=train"
 
 def test_date_range_includes_the_whole_last_day(demo_store):
     items = demo_store.data("items").execute()
@@ -146,7 +155,10 @@ def test_column_changing_type_between_windows_is_bad_input(tmp_path):
 def test_row_order_does_not_change_results_and_inputs_are_untouched(tmp_path):
     items = _items(600, seed=3)
     places = ["front desk", "mail room", "branch office", "archive"]
-    items["note"] = [f"{['clean', 'faint', 'smudged'][i % 3]} scan from {places[i % 4]}" for i in range(len(items))]
+    # Distinct per item, so free text by Evidently's rule (12 repeated phrases would be categorical).
+    items["note"] = [
+        f"{['clean', 'faint', 'smudged'][i % 3]} scan from {places[i % 4]} number {i}" for i in range(len(items))
+    ]
     shuffled = items.sample(frac=1.0, random_state=1).reset_index(drop=True)
     before = shuffled.copy()
     results = []

@@ -55,20 +55,21 @@ def test_missing_values_and_overrides():
             "item_id": ["a", "b", "c", "d"],
             "x": [1.0, np.nan, 3.0, 5.0],
             "flag": [True, False, True, False],
-            "colour": ["red", None, "red", "blue"],
+            "colour": ["red", None, "red", "red"],  # 1 distinct of 3: categorical (2 of 3 would be text)
             "meta_x": [1, 2, 3, 4],
             "split": ["train"] * 4,
         }
     )
     fm = feature_matrix(frame, min_frequency=1)
-    assert fm.kinds == {"x": "numeric", "flag": "numeric", "colour": "categorical"}
+    assert fm.kinds == {"x": "numeric", "flag": "categorical", "colour": "categorical"}
     dense = fm.matrix.toarray()
     # the NaN is imputed with the median (3.0), then standardised with the others
     x = np.array([1.0, 3.0, 3.0, 5.0])
     np.testing.assert_allclose(dense[:, 0], (x - x.mean()) / x.std())
     assert "colour=<missing>" in fm.feature_names
-    fm2 = feature_matrix(frame, kinds={"colour": "drop", "x": "drop"})
-    assert fm2.kinds == {"flag": "numeric"}
+    assert "flag=True" in fm.feature_names  # bool is categorical, as in Evidently
+    fm2 = feature_matrix(frame, kinds={"colour": "drop", "flag": "drop"})
+    assert fm2.kinds == {"x": "numeric"}
     assert isinstance(fm2.matrix, np.ndarray)
 
 

@@ -131,7 +131,8 @@ def test_planted_wrong_labels_rank_near_top_with_cross_validation(result_cv, tru
     assert p["probability_params"]["folds"] == 5
     assert "LogisticRegression" in p["probability_params"]["model"]
     assert "5-fold cross-validation" in p["probabilities"]
-    assert p["probability_params"]["features"]["text_columns"] == ["note"]
+    assert p["probability_params"]["features"]["kinds"]["note"] == "text"
+    assert "encoded within each fold" in p["probabilities"]
 
 
 def test_planted_flips_are_mostly_flagged(result_table, truth):

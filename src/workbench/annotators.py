@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .choices import CONSENSUS_METHODS
 from .errors import BadInputError
 from .inputs.annotations import AnnotationSet, annotator_kinds, read_annotations
 from .inputs.predictions import Predictions, read_gold, read_predictions
@@ -77,7 +78,7 @@ from .inputs.weeks import Week, iso_week_labels
 from .store import Store
 
 METHODS = ("mv", "ds", "crowdlab")
-METHOD_CHOICES = ("auto", *METHODS)
+METHOD_CHOICES = CONSENSUS_METHODS
 MIN_GOLD_FOR_AUTO = 30
 DS_MIN_LABELS = 10
 MODEL_MARGIN = 0.08

@@ -187,6 +187,11 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
     items.insert(4, "created_at", pd.to_datetime(created).floor("s"))
     items["device"] = device
     items["note"] = _notes(rng, n, shifted)
+    # Free text is mostly distinct per item (it is text, not a category, by Evidently's rule): each note
+    # gets its own detail, drawn from a stream of its own so that every other plant stays where it is.
+    note_rng = np.random.default_rng([seed, 1])
+    minutes = note_rng.integers(2, 240, n)
+    items["note"] = [f"{t}, filed {m} min after intake" for t, m in zip(items["note"], minutes, strict=True)]
     items["meta_batch"] = [f"b{w:02d}-{rng.integers(1, 4)}" for w in week_no]
 
     # Annotators: skill, a habitual confusion, active weeks.

@@ -53,9 +53,13 @@ import pandas as pd
 
 from . import drift_stats as ds
 from .config import load_config
-from .contract import feature_columns, proba_columns
+from .contract import proba_columns
 from .errors import BadInputError
-from .inputs.weeks import Week
+from .inputs.annotations import latest_annotations
+from .inputs.items import column_kinds, configured_kinds
+from .inputs.predictions import prediction_table
+from .inputs.vote import majority_vote_table
+from .inputs.weeks import Week, item_weeks, resolve_week
 from .store import Store
 
 HISTORY_TABLE = "wb_drift_history"
@@ -167,19 +171,10 @@ def _bound(text: str, option: str, whole: str, *, end: bool) -> datetime:
     raise BadInputError(f"{option} {whole!r}: {text!r} is neither a date (YYYY-MM-DD) nor an ISO week (YYYY-Www).")
 
 
-def item_weeks(store: Store) -> list[Week]:
-    """ISO weeks in which items were created."""
-    items = store.data("items")
-    if "created_at" not in items.columns:
-        return []
-    weeks = items.select(w=items.created_at.truncate("W")).filter(ibis._.w.notnull()).distinct().execute()["w"]
-    return sorted({Week.of(w) for w in weeks})
-
-
-def _resolve_windows(store: Store, reference, current) -> tuple[Window, Window]:
+def _resolve_windows(store: Store, reference, current, *, week=None, config=None) -> tuple[Window, Window]:
     """Windows given as text or :class:`Window`; a missing one takes its default (:func:`default_windows`)."""
     if reference is None or current is None:
-        dref, dcur = default_windows(store)
+        dref, dcur = default_windows(store, week=week, config=config)
         reference = dref if reference is None else reference
         current = dcur if current is None else current
     reference = Window.parse(reference, option="--reference") if isinstance(reference, str) else reference
@@ -187,16 +182,38 @@ def _resolve_windows(store: Store, reference, current) -> tuple[Window, Window]:
     return reference, current
 
 
-def default_windows(store: Store) -> tuple[Window, Window]:
-    """Reference: everything before the latest ISO week with items; current: that week."""
+def default_reference(store: Store, *, config: dict | None = None) -> Window:
+    """The drift reference: ``[drift] reference`` when configured, else the first two ISO weeks with items.
+
+    One rule for the command, the report and the notebook; a fixed reference
+    is also what lets its summary be cached between weekly runs.
+    """
+    config = drift_config() if config is None else config
+    if config.get("reference"):
+        return Window.parse(str(config["reference"]), option="[drift] reference")
     weeks = item_weeks(store)
-    if len(weeks) < 2:
+    n = int(config.get("reference_weeks", REFERENCE_WEEKS))
+    if len(weeks) <= n:
         raise BadInputError(
-            "Default drift windows need items created in at least two ISO weeks (items.created_at); "
-            f"found {len(weeks)}. Pass --reference and --current, e.g. --reference split=train --current split=eval."
+            f"The default drift reference is the first {n} ISO weeks with items, and a later week is compared "
+            f"with it, but items (items.created_at) span {len(weeks)} week(s). Pass --reference and --current, "
+            "e.g. --reference split=train --current split=eval, or set [drift] reference in workbench.toml."
         )
-    last = weeks[-1]
-    return Window(text=f"..{last.start.date() - timedelta(days=1)}", end=last.start), Window.weeks(last, last)
+    return Window.weeks(weeks[0], weeks[n - 1])
+
+
+def default_windows(store: Store, *, week=None, config: dict | None = None) -> tuple[Window, Window]:
+    """Reference: :func:`default_reference`; current: ``week`` (default: the default week of every command)."""
+    reference = default_reference(store, config=config)
+    week = resolve_week(store, week)
+    if reference.is_dates and reference.end is not None and week.start < reference.end and (
+        reference.start is None or week.end > reference.start
+    ):
+        raise BadInputError(
+            f"{week} is part of the drift reference ({reference}); later weeks are compared with it. "
+            "Choose a later --week or another --reference."
+        )
+    return reference, Window.weeks(week, week)
 
 
 def _check_window(store: Store, items: ir.Table, window: Window, option: str) -> int:
@@ -227,54 +244,15 @@ def drift_config() -> dict:
 
 
 def infer_kinds(store: Store, columns: list[str] | None = None, *, config: dict | None = None) -> dict[str, str]:
-    """Kind of each feature: numeric, categorical or text (config lists win over inference).
+    """Kind of each feature: the workbench's one rule (:mod:`workbench.inputs.items`, Evidently's).
 
-    Numeric types are numeric, booleans categorical, and strings text when
-    they average at least three words (else categorical). Set
-    ``text_columns``, ``categorical_columns`` or ``numeric_columns`` under
-    ``[drift]`` to override. Other types (timestamps, lists) are skipped.
+    ``config`` (a whole configuration, default ``workbench.toml``) supplies the
+    per-column overrides.
     """
-    config = config or {}
-    items = store.data("items")
-    features = feature_columns(items.columns)
-    if columns:
-        unknown = [c for c in columns if c not in items.columns]
-        if unknown:
-            raise BadInputError(
-                f"--columns: the items table has no column(s) {', '.join(unknown)}. "
-                f"Features are: {', '.join(features)}."
-            )
-        features = list(columns)
-    forced = {}
-    for kind in ds.KINDS:
-        for c in config.get(f"{kind}_columns", []) or []:
-            forced[c] = kind
-    schema = items.schema()
-    kinds: dict[str, str] = {}
-    strings = []
-    for c in features:
-        dtype = schema[c]
-        if c in forced:
-            kinds[c] = forced[c]
-        elif dtype.is_boolean():
-            kinds[c] = ds.CATEGORICAL
-        elif dtype.is_numeric():
-            kinds[c] = ds.NUMERIC
-        elif dtype.is_string():
-            strings.append(c)
-            kinds[c] = ds.CATEGORICAL
-    if strings:
-        sample = items.limit(ds.PROFILE_SAMPLE)
-        aggs = {
-            f"w{i}": (sample[c].length() - sample[c].replace(" ", "").length()).mean() + 1
-            for i, c in enumerate(strings)
-        }
-        words = sample.aggregate(**aggs).execute().iloc[0]
-        for i, c in enumerate(strings):
-            w = words[f"w{i}"]
-            if w is not None and not pd.isna(w) and float(w) >= ds.TEXT_MIN_WORDS:
-                kinds[c] = ds.TEXT
-    return kinds
+    overrides = configured_kinds()
+    if config is not None:
+        overrides.update(configured_kinds({"drift": config}))
+    return column_kinds(store, columns, overrides=overrides)
 
 
 # -- results -------------------------------------------------------------------------------------------
@@ -555,6 +533,8 @@ def compute_drift(
     methods: dict[str, str] | None = None,
     thresholds: dict[str, float] | None = None,
     include_labels: bool = True,
+    week: str | Week | None = None,
+    model_version: str | None = None,
     seed: int = 0,
     config: dict | None = None,
     _reference_summary: ds.WindowSummary | None = None,
@@ -565,8 +545,15 @@ def compute_drift(
     Parameters
     ----------
     reference, current
-        Windows (see :class:`Window`); default: everything before the latest
-        ISO week with items, and that week.
+        Windows (see :class:`Window`); default: :func:`default_windows`, the
+        ``[drift] reference`` window or the first two ISO weeks with items,
+        against ``week``.
+    week
+        The current window when ``current`` is not given (default: the
+        default week of every command, the latest with data).
+    model_version
+        Predictions of this model version for prediction drift (default: the
+        latest ingested).
     columns
         Features to compare (default: every feature column of ``items``).
     drift_share
@@ -583,7 +570,7 @@ def compute_drift(
         them too.
     """
     config = drift_config() if config is None else config
-    reference, current = _resolve_windows(store, reference, current)
+    reference, current = _resolve_windows(store, reference, current, week=week, config=config)
     drift_share = float(config.get("drift_share", DEFAULT_DRIFT_SHARE) if drift_share is None else drift_share)
     if not 0 < drift_share <= 1:
         raise BadInputError(f"drift_share {drift_share} must be in (0, 1].")
@@ -634,7 +621,7 @@ def compute_drift(
     if include_labels:
         label, note = _label_drift(store, items, reference, current, seed=seed)
         notes += [note] if note else []
-        prediction, note = _prediction_drift(store, items, reference, current, seed=seed)
+        prediction, note = _prediction_drift(store, items, reference, current, seed=seed, model_version=model_version)
         notes += [note] if note else []
 
     return DriftResult(
@@ -688,13 +675,8 @@ def _label_drift(store: Store, items: ir.Table, reference: Window, current: Wind
     independent draws, so counting annotations would overstate the evidence)."""
     if not store.has("annotations"):
         return None, "no label drift: the store has no annotations"
-    ann = store.data("annotations")
-    votes = ann.group_by(["item_id", "label"]).aggregate(
-        votes=ibis._.count(), **({"first_at": ann.created_at.min()} if "created_at" in ann.columns else {})
-    )
-    order = [ibis.desc("votes"), *(["first_at"] if "first_at" in votes.columns else []), "label"]
-    ranked = votes.mutate(rank=ibis.row_number().over(group_by="item_id", order_by=order))
-    consensus = ranked.filter(ranked["rank"] == 0).select("item_id", "label")
+    # One label per item: the majority vote over each annotator's latest label.
+    consensus = majority_vote_table(latest_annotations(store)).select("item_id", label="consensus_label")
 
     def labels(w: Window) -> ir.Table:
         return consensus.semi_join(w.apply(items).select("item_id"), "item_id").select("label")
@@ -703,16 +685,15 @@ def _label_drift(store: Store, items: ir.Table, reference: Window, current: Wind
     return _small_drift(store, labels(reference), labels(current), "label", "label", windows, seed)
 
 
-def _prediction_drift(store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int):
+def _prediction_drift(
+    store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int, model_version: str | None = None
+):
     if not store.has("predictions"):
         return None, "no prediction drift: the store has no predictions"
-    pred = store.data("predictions")
+    pred, _ = prediction_table(store, model_version=model_version)
     probas = proba_columns(pred.columns)
     if not probas:
         return None, "no prediction drift: predictions have no proba_ columns"
-    if "model_version" in pred.columns:
-        version = pred.model_version.max().execute()
-        pred = pred.filter(pred.model_version == version)
     top = ibis.greatest(*[pred[c] for c in probas.values()])
     predicted = ibis.cases(*[(pred[col] == top, ibis.literal(label)) for label, col in sorted(probas.items())])
     pred = pred.select("item_id", predicted_label=predicted)
@@ -860,10 +841,11 @@ def compute_drift_by_week(
     correction: str | None = None,
     methods: dict[str, str] | None = None,
     thresholds: dict[str, float] | None = None,
+    model_version: str | None = None,
     seed: int = 0,
     config: dict | None = None,
 ) -> WeeklyDrift:
-    """Compare each ISO week with ``reference`` (default: the first two weeks with items).
+    """Compare each ISO week with ``reference`` (default: :func:`default_reference`).
 
     Weeks that overlap a date reference are not compared; with a filter
     reference (``split=train``), each week leaves the reference's rows out.
@@ -873,13 +855,7 @@ def compute_drift_by_week(
     if not available:
         raise BadInputError("--by week needs items.created_at; the items table has no created_at values.")
     if reference is None:
-        n = int(config.get("reference_weeks", REFERENCE_WEEKS))
-        if len(available) <= n:
-            raise BadInputError(
-                f"--by week compares each week with the first {n} weeks, but the items span only "
-                f"{len(available)} week(s). Pass --reference."
-            )
-        reference = Window.weeks(available[0], available[n - 1])
+        reference = default_reference(store, config=config)
     elif isinstance(reference, str):
         reference = Window.parse(reference, option="--reference")
     chosen = [Week.parse(w) for w in weeks] if weeks else available
@@ -913,6 +889,7 @@ def compute_drift_by_week(
             correction=correction,
             methods=methods,
             thresholds=thresholds,
+            model_version=model_version,
             seed=seed,
             config=config,
             _reference_summary=ref_summary,

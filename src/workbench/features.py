@@ -1,20 +1,20 @@
 """Feature matrices from the ``items`` table: numeric, categorical one-hot, free text TF-IDF.
 
 Every column of ``items`` that the contract treats as a feature
-(:func:`workbench.contract.feature_columns`) is encoded by kind:
+(:func:`workbench.contract.feature_columns`) is encoded by its kind, decided
+by the workbench's one rule (:mod:`workbench.inputs.items`, Evidently's):
 
 numeric
-    numbers and booleans; missing values imputed with the column median and
-    standardised.
+    missing values imputed with the column median, then standardised.
 categorical
-    strings with few words per value; one-hot, unknown values ignored at
-    transform time, rare values (fewer than ``min_frequency`` items) grouped.
+    one-hot, unknown values ignored at transform time, rare values (fewer
+    than ``min_frequency`` items) grouped.
 text
-    strings whose values hold several words on average (``text_min_words``);
     TF-IDF over words, at most ``max_text_features`` terms per column.
 
-The kinds are decided from the data and recorded in the result; pass
-``kinds={"column": "text", ...}`` to override.
+The encoding is a scikit-learn ``ColumnTransformer`` (:func:`feature_encoder`),
+so a cross-validated model fits it inside each fold. Pass
+``kinds={"column": "text", ...}`` to override the inferred kinds.
 
 Example
 -------
@@ -25,18 +25,15 @@ Example
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .contract import feature_columns
 from .errors import BadInputError
+from .inputs.items import CATEGORICAL, KINDS, NUMERIC, TEXT, frame_kinds, read_items
 
-KINDS = ("numeric", "categorical", "text")
-TEXT_MIN_WORDS = 3.0
 MAX_TEXT_FEATURES = 2000
 MIN_FREQUENCY = 5
 
@@ -90,30 +87,106 @@ class FeatureMatrix:
         }
 
 
-def infer_kinds(
-    frame: pd.DataFrame,
+def infer_kinds(frame: pd.DataFrame, *, columns: list[str] | None = None) -> dict[str, str]:
+    """Kind of each feature column of an items frame, by the workbench's one rule.
+
+    See :mod:`workbench.inputs.items` (Evidently's ``infer_column_type``);
+    timestamps and other types are not features here.
+    """
+    return frame_kinds(frame, columns)
+
+
+def _resolve_kinds(items: pd.DataFrame, kinds: dict[str, str] | None) -> dict[str, str]:
+    inferred = infer_kinds(items)
+    for col, kind in (kinds or {}).items():
+        if col not in items.columns:
+            raise BadInputError(
+                f"items: feature column {col!r} given in kinds= does not exist; columns: {', '.join(items.columns)}."
+            )
+        if kind not in (*KINDS, "drop"):
+            raise BadInputError(f"kinds[{col!r}]={kind!r} is not one of {', '.join(KINDS)} or 'drop'.")
+        inferred[col] = kind
+    inferred = {c: k for c, k in inferred.items() if k != "drop"}
+    # A text column without a single word cannot be vectorised: leave it out.
+    for col in [c for c, k in inferred.items() if k == "text"]:
+        if not items[col].fillna("").astype(str).str.contains(r"\w\w", regex=True).any():
+            del inferred[col]
+    if not inferred:
+        raise BadInputError(
+            "items: there are no feature columns (every column is item_id, split, source, source_model, "
+            "created_at or meta_*). Add feature columns to items, or provide a predictions table."
+        )
+    return inferred
+
+
+def prepare_features(items: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """The feature columns in the types the encoder expects (stateless, so safe before any split).
+
+    Numeric columns become floats (unparseable values missing), categorical
+    ones strings with missing values as ``<missing>``, text strings with
+    missing values empty.
+    """
+    out = {}
+    for col, kind in kinds.items():
+        s = items[col]
+        if kind == NUMERIC:
+            out[col] = pd.to_numeric(s, errors="coerce").astype(float)
+        elif kind == CATEGORICAL:
+            out[col] = s.astype(object).where(s.notna(), "<missing>").astype(str)
+        else:
+            out[col] = s.fillna("").astype(str)
+    return pd.DataFrame(out, index=items.index)
+
+
+def feature_encoder(
+    kinds: dict[str, str],
     *,
-    columns: list[str] | None = None,
-    text_min_words: float = TEXT_MIN_WORDS,
-) -> dict[str, str]:
-    """Decide ``numeric`` / ``categorical`` / ``text`` for each feature column of an items frame."""
-    cols = feature_columns(frame.columns) if columns is None else list(columns)
-    kinds: dict[str, str] = {}
-    for col in cols:
-        s = frame[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            kinds[col] = "numeric"
+    max_text_features: int = MAX_TEXT_FEATURES,
+    min_frequency: int = MIN_FREQUENCY,
+):
+    """A scikit-learn ``ColumnTransformer`` encoding prepared features (:func:`prepare_features`).
+
+    Numeric: median imputation and standardisation; categorical: one-hot
+    (rare values grouped, unknown values ignored); text: TF-IDF per column.
+    Put it in a pipeline before the model so that, under cross-validation,
+    every statistic (medians, scales, vocabularies) is fitted on the training
+    folds only.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    parts = []
+    numeric = [c for c, k in kinds.items() if k == NUMERIC]
+    if numeric:
+        parts.append(
+            ("numeric", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+             numeric)
+        )
+    for col in [c for c, k in kinds.items() if k == CATEGORICAL]:
+        enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency, sparse_output=True)
+        parts.append((f"categorical:{col}", enc, [col]))
+    for col in [c for c, k in kinds.items() if k == TEXT]:
+        parts.append((f"text:{col}", TfidfVectorizer(max_features=max_text_features, sublinear_tf=True), col))
+    sparse = any(k != NUMERIC for k in kinds.values())
+    return ColumnTransformer(parts, sparse_threshold=1.0 if sparse else 0.0)
+
+
+def _feature_names(encoder) -> list[str]:
+    names: list[str] = []
+    for name, transformer, cols in encoder.transformers_:
+        if name == "remainder":
             continue
-        if pd.api.types.is_datetime64_any_dtype(s):
-            continue  # timestamps are not features here
-        values = s.dropna().astype(str)
-        if values.empty:
-            kinds[col] = "categorical"
-            continue
-        sample = values.sample(min(len(values), 5000), random_state=0) if len(values) > 5000 else values
-        words = sample.str.split().str.len().mean()
-        kinds[col] = "text" if words >= text_min_words else "categorical"
-    return kinds
+        if name == "numeric":
+            names += list(cols)
+        elif name.startswith("categorical:"):
+            col = cols[0]
+            names += [f"{col}={v[len(col) + 1 :]}" for v in transformer.get_feature_names_out([col])]
+        else:
+            names += [f"{cols}:{t}" for t in transformer.get_feature_names_out()]
+    return names
 
 
 def feature_matrix(
@@ -122,9 +195,11 @@ def feature_matrix(
     kinds: dict[str, str] | None = None,
     max_text_features: int = MAX_TEXT_FEATURES,
     min_frequency: int = MIN_FREQUENCY,
-    text_min_words: float = TEXT_MIN_WORDS,
 ) -> FeatureMatrix:
-    """Encode an ``items`` frame's feature columns into a matrix.
+    """Encode an ``items`` frame's feature columns into a matrix (the encoder fitted on all rows).
+
+    For unsupervised uses (outliers, near-duplicates). Supervised models
+    under cross-validation fit :func:`feature_encoder` inside each fold.
 
     Parameters
     ----------
@@ -133,7 +208,7 @@ def feature_matrix(
     kinds : dict, optional
         Override the inferred kind of some columns; a column mapped to
         ``"drop"`` is left out.
-    max_text_features, min_frequency, text_min_words
+    max_text_features, min_frequency
         See the module docstring.
 
     Raises
@@ -144,97 +219,37 @@ def feature_matrix(
     """
     if "item_id" not in items.columns:
         raise BadInputError("items: column 'item_id' is missing; every item needs an id.")
-    inferred = infer_kinds(items, text_min_words=text_min_words)
-    for col, kind in (kinds or {}).items():
-        if col not in items.columns:
-            raise BadInputError(
-                f"items: feature column {col!r} given in kinds= does not exist; columns: {', '.join(items.columns)}."
-            )
-        if kind not in (*KINDS, "drop"):
-            raise BadInputError(f"kinds[{col!r}]={kind!r} is not one of {', '.join(KINDS)} or 'drop'.")
-        inferred[col] = kind
-    inferred = {c: k for c, k in inferred.items() if k != "drop"}
-    if not inferred:
-        raise BadInputError(
-            "items: there are no feature columns (every column is item_id, split, source, source_model, "
-            "created_at or meta_*). Add feature columns to items, or provide a predictions table."
-        )
-
-    blocks: list = []
-    names: list[str] = []
-    numeric = [c for c, k in inferred.items() if k == "numeric"]
-    if numeric:
-        values = items[numeric].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-empty column: median is NaN, imputed 0
-            med = np.nanmedian(values, axis=0) if len(values) else np.zeros(len(numeric))
-        med = np.where(np.isnan(med), 0.0, med)
-        values = np.where(np.isnan(values), med, values)
-        std = values.std(axis=0)
-        values = (values - values.mean(axis=0)) / np.where(std > 0, std, 1.0)
-        blocks.append(values)
-        names += numeric
-    sparse_needed = False
-    for col in [c for c, k in inferred.items() if k == "categorical"]:
-        from sklearn.preprocessing import OneHotEncoder
-
-        enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency, sparse_output=True)
-        vals = items[[col]].astype(object).where(items[[col]].notna(), "<missing>").astype(str)
-        blocks.append(enc.fit_transform(vals))
-        names += [f"{col}={v[len(col) + 1 :]}" for v in enc.get_feature_names_out([col])]
-        sparse_needed = True
-    for col in [c for c, k in inferred.items() if k == "text"]:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vec = TfidfVectorizer(max_features=max_text_features, sublinear_tf=True)
-        text = items[col].fillna("").astype(str)
-        try:
-            blocks.append(vec.fit_transform(text))
-        except ValueError:  # empty vocabulary: no words at all
-            continue
-        names += [f"{col}:{t}" for t in vec.get_feature_names_out()]
-        sparse_needed = True
-    if not blocks:
-        raise BadInputError("items: the feature columns hold no usable values (all empty).")
-    if sparse_needed:
-        matrix = sp.hstack([sp.csr_matrix(b) if not sp.issparse(b) else b for b in blocks], format="csr")
-    else:
-        matrix = np.hstack(blocks)
+    inferred = _resolve_kinds(items, kinds)
+    encoder = feature_encoder(inferred, max_text_features=max_text_features, min_frequency=min_frequency)
+    matrix = encoder.fit_transform(prepare_features(items, inferred))
+    if sp.issparse(matrix):
+        matrix = sp.csr_matrix(matrix)
     return FeatureMatrix(
         item_ids=items["item_id"].to_numpy(dtype=object),
         matrix=matrix,
-        feature_names=tuple(names),
+        feature_names=tuple(_feature_names(encoder)),
         kinds=inferred,
-        params={
-            "max_text_features": max_text_features,
-            "min_frequency": min_frequency,
-            "text_min_words": text_min_words,
-        },
+        params={"max_text_features": max_text_features, "min_frequency": min_frequency},
     )
 
 
 def load_items(store, *, item_ids=None, columns: list[str] | None = None) -> pd.DataFrame:
-    """The ``items`` rows (``item_id`` plus feature columns, or ``columns``) from a store, as pandas.
+    """The ``items`` rows (``item_id`` plus feature columns, or ``columns``), as pandas (see :func:`read_items`)."""
+    return read_items(store, item_ids=item_ids, columns=columns)
 
-    ``item_ids`` restricts the rows (a list, array or an ibis column expression).
-    """
-    t = store.data("items")
-    cols = ["item_id", *(feature_columns(t.columns) if columns is None else [c for c in columns if c != "item_id"])]
-    t = t.select(*cols)
-    if item_ids is not None:
-        ids = list(item_ids)
-        t = t.filter(t.item_id.isin(ids))
-    return t.execute()
+
+def store_items(store, item_ids) -> pd.DataFrame:
+    """The items ``item_ids`` (``item_id`` plus features), in that order; unknown ids are bad input."""
+    items = read_items(store, item_ids=item_ids)
+    order = pd.Index(items["item_id"]).get_indexer(list(item_ids))
+    missing = np.flatnonzero(order < 0)
+    if len(missing):
+        ex = ", ".join(repr(list(item_ids)[i]) for i in missing[:5])
+        raise BadInputError(f"items: {len(missing)} item id(s) are not in the items table (e.g. {ex}).")
+    return items.iloc[order].reset_index(drop=True)
 
 
 def store_feature_matrix(store, *, item_ids=None, **options) -> FeatureMatrix:
     """:func:`feature_matrix` of the store's items (optionally only ``item_ids``), rows in ``item_ids`` order."""
-    items = load_items(store, item_ids=item_ids)
-    if item_ids is not None:
-        order = pd.Index(items["item_id"]).get_indexer(list(item_ids))
-        missing = np.flatnonzero(order < 0)
-        if len(missing):
-            ex = ", ".join(repr(list(item_ids)[i]) for i in missing[:5])
-            raise BadInputError(f"items: {len(missing)} item id(s) are not in the items table (e.g. {ex}).")
-        items = items.iloc[order].reset_index(drop=True)
+    items = read_items(store) if item_ids is None else store_items(store, item_ids)
     return feature_matrix(items, **options)

@@ -46,28 +46,21 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from .choices import CONSENSUS_METHODS, FILTER_METHODS, PROBA_SOURCES, RANK_METHODS
 from .contract import proba_columns
 from .errors import BadInputError
-from .inputs.vote import majority_vote
+from .inputs.annotations import latest_annotations
+from .inputs.predictions import prediction_table
+from .inputs.vote import majority_vote_table
 from .store import Store
 
 if TYPE_CHECKING:
     import altair as alt
 
-RANK_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
-FILTER_METHODS = (
-    "confident_learning",
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "predicted_neq_given",
-    "low_normalized_margin",
-    "low_self_confidence",
-)
 DEFAULT_RANK_BY = "normalized_margin"
 DEFAULT_FILTER_BY = "confident_learning"
 DEFAULT_FOLDS = 5
-GIVEN_BY = ("auto", "mv", "ds", "crowdlab")
+GIVEN_BY = CONSENSUS_METHODS
 
 
 def consensus_for_given_labels(
@@ -110,7 +103,6 @@ def consensus_for_given_labels(
     return frame, f"{result.method} ({reason})" if reason else result.method
 
 
-PROBA_SOURCES = ("auto", "predictions", "cross_validation")
 OUTPUT_COLUMNS = ("item_id", "given_label", "suggested_label", "label_quality", "is_label_issue", "rank")
 WIDTH = 560
 
@@ -149,6 +141,7 @@ def given_labels(
     consensus: pd.DataFrame | None = None,
     consensus_method: str | None = None,
     until: datetime | None = None,
+    as_of=None,
 ) -> GivenLabels:
     """The given label per annotated item.
 
@@ -166,14 +159,18 @@ def given_labels(
         column, else ``"provided by caller"``).
     until : datetime, optional
         Only annotations created before this instant (naive UTC) count.
+    as_of : datetime, optional
+        Only rows ingested by then count (the store as it was known then).
+
+    Each annotator's latest label of an item counts once
+    (:func:`~workbench.inputs.annotations.latest_annotations`).
 
     Items without annotations are not labeled; they are counted in
     ``n_unlabeled``.
     """
-    ann = store.data("annotations")
-    if until is not None and "created_at" in ann.columns:
-        ann = ann.filter(ann.created_at < ibis.literal(until))
-    items = store.data("items")
+    # One label per annotator and item (the latest), as every capability reads them.
+    ann = latest_annotations(store, until=until, as_of=as_of, columns=None)
+    items = store.data("items", as_of=as_of)
     if until is not None and "created_at" in items.columns:
         items = items.filter(items.created_at.isnull() | (items.created_at < ibis.literal(until)))
     n_items = int(items.count().execute())
@@ -207,8 +204,11 @@ def given_labels(
         if not all_agree:
             disputed_ids = ibis.memtable(pd.DataFrame({"item_id": item_id[~unanimous]}))
             cols = ["item_id", "label"] + (["created_at"] if "created_at" in ann.columns else [])
-            disputed = ann.select(*cols).semi_join(disputed_ids, "item_id").execute()
-            mv = majority_vote(disputed).rename(columns={"consensus_label": "given_label"})
+            mv = (
+                majority_vote_table(ann.select(*cols).semi_join(disputed_ids, "item_id"))
+                .execute()
+                .rename(columns={"consensus_label": "given_label"})
+            )
             frame = pd.concat([agreed, mv[["item_id", "given_label", "n_annotations", "agreement"]]], ignore_index=True)
             frame = frame.sort_values("item_id", kind="stable")
         else:
@@ -326,8 +326,10 @@ def predicted_probabilities(
     return _cross_validated(store, given, model=model, folds=folds, seed=seed, progress=progress)
 
 
-def _from_predictions(store: Store, given: GivenLabels, *, model_version: str | None) -> PredictedProbabilities:
-    t = store.table("predictions")
+def _from_predictions(
+    store: Store, given: GivenLabels, *, model_version: str | None, as_of=None
+) -> PredictedProbabilities:
+    t = store.data("predictions", as_of=as_of)
     cols = proba_columns(t.columns)
     known = set(given.classes)
     unknown = [c for c in cols if c not in known]
@@ -343,29 +345,10 @@ def _from_predictions(store: Store, given: GivenLabels, *, model_version: str | 
             f"predictions: no probability column for given label(s) {', '.join(map(repr, absent))}; "
             f"add proba_<label> for every labeled class (found {', '.join(cols.values())})."
         )
-    versions: list[str] = []
-    chosen = None
-    if "model_version" in t.columns:
-        v = (
-            t.group_by("model_version")
-            .aggregate(latest=t.wb_ingested_at.max(), n=t.count())
-            .execute()
-            .sort_values(["latest", "model_version"])
-        )
-        versions = [x for x in v["model_version"].tolist() if x is not None]
-        if model_version is not None:
-            if model_version not in versions:
-                raise BadInputError(
-                    f"predictions: model_version {model_version!r} is not stored; "
-                    f"stored: {', '.join(versions) or 'none'}."
-                )
-            chosen = model_version
-        elif len(versions) > 1:
-            chosen = versions[-1]  # the latest ingested
-        elif versions:
-            chosen = versions[0]
-        if chosen is not None:
-            t = t.filter(t.model_version == chosen)
+    from .inputs.predictions import model_versions
+
+    versions = model_versions(store, as_of=as_of)
+    t, chosen = prediction_table(store, model_version=model_version, as_of=as_of)
     classes = tuple(sorted(cols))
     # Arrow straight to NumPy: a (N, K) float array without a wide pandas frame in between.
     # Ordered by item_id like the given labels: when both hold the same items, no re-indexing is needed.
@@ -424,9 +407,10 @@ def _cross_validated(
 ) -> PredictedProbabilities:
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
     from tqdm.auto import tqdm
 
-    from .features import store_feature_matrix
+    from .features import _resolve_kinds, feature_encoder, prepare_features, store_items
 
     n = len(given.frame)
     if folds < 2:
@@ -438,7 +422,9 @@ def _cross_validated(
         )
     y = given.frame["given_label"].to_numpy(dtype=object)
     classes = tuple(sorted(set(y)))
-    fm = store_feature_matrix(store, item_ids=given.frame["item_id"].tolist())
+    items = store_items(store, given.frame["item_id"].tolist())
+    kinds = _resolve_kinds(items, None)
+    X = prepare_features(items, kinds)
     model = default_model(seed) if model is None else model
     index = {c: j for j, c in enumerate(classes)}
     proba = np.zeros((n, len(classes)))
@@ -446,25 +432,35 @@ def _cross_validated(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")
         splits = list(cv.split(np.zeros(n), y))
+    n_encoded = 0
     for train, test in tqdm(splits, desc="cross-validating", unit="fold", disable=not progress):
-        est = clone(model)
-        est.fit(fm.matrix[train], y[train])
-        p = est.predict_proba(fm.matrix[test])
+        # Scaling, one-hot and TF-IDF are fitted on the training folds only: the held-out fold
+        # must not shape its own features.
+        est = make_pipeline(feature_encoder(kinds), clone(model))
+        est.fit(X.iloc[train], y[train])
+        p = est.predict_proba(X.iloc[test])
         cols = [index[c] for c in est.classes_]
         proba[np.ix_(test, cols)] = p
+        n_encoded = max(n_encoded, len(est[0].get_feature_names_out()))
     proba = proba / proba.sum(axis=1, keepdims=True)
-    kinds = pd.Series(fm.kinds).value_counts().to_dict()
-    kinds_text = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+    counts = pd.Series(kinds).value_counts().to_dict()
+    kinds_text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     return PredictedProbabilities(
         item_ids=given.frame["item_id"].to_numpy(dtype=object),
         classes=classes,
         matrix=proba,
         source="cross_validation",
         description=(
-            f"{folds}-fold cross-validation of {type(model).__name__} on {fm.shape[1]} encoded features "
-            f"({kinds_text} column(s)), seed {seed}"
+            f"{folds}-fold cross-validation of {type(model).__name__} on up to {n_encoded} encoded features "
+            f"({kinds_text} column(s), encoded within each fold), seed {seed}"
         ),
-        params={"model": repr(model), "folds": folds, "seed": seed, "features": fm.to_dict(), "missing": 0},
+        params={
+            "model": repr(model),
+            "folds": folds,
+            "seed": seed,
+            "features": {"kinds": kinds, "n_encoded": n_encoded},
+            "missing": 0,
+        },
     )
 
 

@@ -7,21 +7,17 @@ from typing import Annotated
 
 import typer
 
+from ..choices import ConsensusMethod, value
+from .options import MethodOption, ModelVersionOption, OutOption, WeekOption
+
 
 def register(app: typer.Typer) -> None:
     @app.command("annotators")
     def annotators(
-        out_dir: Annotated[
-            Path, typer.Option("--out", help="Folder for consensus.csv, annotators.csv, agreement.json.")
-        ],
-        method: Annotated[
-            str,
-            typer.Option(
-                "--method",
-                help="Consensus method: auto (by gold accuracy with >= 30 annotated gold items, else a documented "
-                "rule), mv (majority vote), ds (Dawid-Skene), crowdlab (needs predictions).",
-            ),
-        ] = "auto",
+        out_dir: Annotated[Path, OutOption("Folder for consensus.csv, annotators.csv, agreement.json.")],
+        method: MethodOption = ConsensusMethod.auto,
+        week: WeekOption = None,
+        model_version: ModelVersionOption = None,
         gold_threshold: Annotated[
             float | None,
             typer.Option("--gold-threshold", help="Flag annotators whose gold accuracy is below this (default 0.75)."),
@@ -40,19 +36,24 @@ def register(app: typer.Typer) -> None:
         n_labels, quality, agreement_with_consensus, gold_accuracy, gold_ci_low,
         gold_ci_high, flagged, flag_reason), OUT/annotator_drift.csv and
         OUT/agreement.json.
+
+        With --week, only annotations made up to the end of that week count
+        (the report's annotators section for that week shows the same flags).
         """
         import json
 
-        from ..annotators import ANNOTATOR_COLUMNS, CONSENSUS_COLUMNS, METHOD_CHOICES, annotators_overview
+        from ..annotators import ANNOTATOR_COLUMNS, CONSENSUS_COLUMNS, annotators_overview
         from ..cli import err, handled, open_store, out
-        from ..errors import BadInputError
 
         with handled():
-            if method not in METHOD_CHOICES:
-                raise BadInputError(f"--method {method!r} is not known; choose one of {', '.join(METHOD_CHOICES)}.")
             with open_store(read_only=True) as store, err.status("computing consensus and annotator quality"):
                 result = annotators_overview(
-                    store, method=method, gold_threshold=gold_threshold, min_gold_labels=min_gold_labels
+                    store,
+                    method=value(method),
+                    gold_threshold=gold_threshold,
+                    min_gold_labels=min_gold_labels,
+                    week=week,
+                    model_version=model_version,
                 )
             consensus, report, agreement = result.consensus, result.report, result.agreement
             out_dir.mkdir(parents=True, exist_ok=True)

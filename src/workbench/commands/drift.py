@@ -8,26 +8,30 @@ from typing import Annotated
 
 import typer
 
+from .options import ModelVersionOption, OutOption, SeedOption, WeekOption
+
 
 def register(app: typer.Typer) -> None:
     app.command(name="drift")(drift)
 
 
 def drift(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write drift.json (and more) to.")],
+    out_dir: Annotated[Path, OutOption("Folder to write drift.json (and more) to.")],
     reference: Annotated[
         str | None,
         typer.Option(
             "--reference",
             help="Reference window: dates A..B (A <= created_at < B + 1 day), ISO weeks (2026-W40..2026-W41) or "
-            "column=value (split=train). Default: everything before the latest week with items "
-            "(with --by week: the first two weeks).",
+            "column=value (split=train). Default: [drift] reference in workbench.toml, else the first two "
+            "ISO weeks with items.",
         ),
     ] = None,
     current: Annotated[
         str | None,
-        typer.Option("--current", help="Current window, same forms (default: the latest ISO week with items)."),
+        typer.Option("--current", help="Current window, same forms (default: the week given by --week)."),
     ] = None,
+    week: WeekOption = None,
+    model_version: ModelVersionOption = None,
     by: Annotated[
         str | None, typer.Option("--by", help="'week': compare every ISO week with the reference, store the history.")
     ] = None,
@@ -45,7 +49,7 @@ def drift(
         typer.Option("--drift-share", help="Share of drifted input features that makes the dataset drifted (0.5)."),
     ] = None,
     sample: Annotated[int, typer.Option("--sample", help="Rows per window in the Evidently HTML sample.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for text sampling and the HTML sample.")] = 0,
+    seed: SeedOption = 0,
 ) -> None:
     """Drift of input features (numeric, categorical, text), labels and predictions, with Evidently's tests.
 
@@ -64,18 +68,29 @@ def drift(
             raise BadInputError(f"--by {by!r}: the only grouping is 'week'.")
         if by == "week" and current is not None:
             raise BadInputError("--current does not combine with --by week (each week is the current window).")
+        if week is not None and current is not None:
+            raise BadInputError("--week and --current both choose the current window; give one of them.")
         from .. import drift as dr
+        from ..inputs.weeks import Week, item_weeks
 
         cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
         opts = dict(columns=cols, drift_share=drift_share, correction=correction, seed=seed)
         with open_store(read_only=by != "week") as store:
             with err.status("computing drift in the store"):
                 if by == "week":
-                    weekly = dr.compute_drift_by_week(store, reference=reference, **opts)
+                    weeks = None
+                    if week is not None:
+                        last = Week.parse(week)
+                        weeks = [str(w) for w in item_weeks(store) if w <= last]
+                    weekly = dr.compute_drift_by_week(
+                        store, reference=reference, weeks=weeks, model_version=model_version, **opts
+                    )
                     result = weekly.results[-1][1]
                 else:
                     weekly = None
-                    result = dr.compute_drift(store, reference=reference, current=current, **opts)
+                    result = dr.compute_drift(
+                        store, reference=reference, current=current, week=week, model_version=model_version, **opts
+                    )
             page = None
             if html:
                 with err.status("rendering Evidently's report on a sample"):

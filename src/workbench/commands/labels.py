@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ..choices import ConsensusMethod, FilterBy, ProbaSource, RankBy, value
+from .options import JsonOption, ModelVersionOption, OutOption, SeedOption
+
 OUT_SUFFIXES = (".csv", ".parquet")
 
 
@@ -61,34 +64,23 @@ def _read_consensus(path: Path):
 def register(app: typer.Typer) -> None:
     @app.command("labels")
     def labels_command(
-        out: Annotated[Path, typer.Option("--out", help="Output file, .csv or .parquet: one row per scored item.")],
-        rank_by: Annotated[
-            str,
-            typer.Option(
-                "--rank-by",
-                help="Label quality score: normalized_margin (default), self_confidence, confidence_weighted_entropy.",
-            ),
-        ] = "normalized_margin",
+        out: Annotated[Path, OutOption("Output file, .csv or .parquet: one row per scored item.")],
+        rank_by: Annotated[RankBy, typer.Option("--rank-by", help="Label quality score Cleanlab ranks by.")] = (
+            RankBy.normalized_margin
+        ),
         filter_by: Annotated[
-            str,
-            typer.Option(
-                "--filter-by",
-                help="Cleanlab filter deciding is_label_issue: confident_learning (default), prune_by_noise_rate, "
-                "prune_by_class, both, predicted_neq_given, low_normalized_margin, low_self_confidence.",
-            ),
-        ] = "confident_learning",
+            FilterBy, typer.Option("--filter-by", help="Cleanlab filter deciding is_label_issue.")
+        ] = FilterBy.confident_learning,
         source: Annotated[
-            str,
+            ProbaSource,
             typer.Option(
                 "--probabilities",
                 help="auto (predictions table if present, else cross-validation), predictions, cross_validation.",
             ),
-        ] = "auto",
-        model_version: Annotated[
-            str | None, typer.Option("--model-version", help="Which stored model_version (default: latest ingested).")
-        ] = None,
+        ] = ProbaSource.auto,
+        model_version: ModelVersionOption = None,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds (without predictions).")] = 5,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-validation split and model.")] = 0,
+        seed: SeedOption = 0,
         consensus_file: Annotated[
             Path | None,
             typer.Option(
@@ -98,15 +90,15 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         given_by: Annotated[
-            str,
+            ConsensusMethod,
             typer.Option(
                 "--given-by",
                 help="Consensus giving the label of items with several annotations: mv (majority vote, default), "
                 "auto (the annotators command's rule, without CROWDLAB, which would reuse the predictions being "
                 "checked), ds (Dawid-Skene), crowdlab. Ignored with --consensus.",
             ),
-        ] = "mv",
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        ] = ConsensusMethod.mv,
+        as_json: JsonOption = False,
     ) -> None:
         """Rank items by how likely their label is wrong (Cleanlab), with class-level label health.
 
@@ -127,12 +119,12 @@ def register(app: typer.Typer) -> None:
                     store,
                     consensus=consensus,
                     consensus_method=method,
-                    given_by=given_by,
-                    source=source,
+                    given_by=value(given_by),
+                    source=value(source),
                     model_version=model_version,
                     folds=folds,
-                    rank_by=rank_by,
-                    filter_by=filter_by,
+                    rank_by=value(rank_by),
+                    filter_by=value(filter_by),
                     seed=seed,
                     slices=as_json,
                     progress=True,
@@ -155,8 +147,8 @@ def register(app: typer.Typer) -> None:
         max_items: Annotated[
             int, typer.Option("--max-items", help="Above this many items, check a random sample of this size.")
         ] = 100_000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        seed: SeedOption = 0,
+        as_json: JsonOption = False,
     ) -> None:
         """Outliers, near-duplicates, train/eval leakage, class imbalance and null features (Cleanlab Datalab)."""
         from ..cli import err, handled, open_store
