@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from .commands._common import err, handled, open_store, out, state
 from .config import load_config
-from .errors import ContractError, WorkbenchError
+from .errors import ContractError
 
 EXIT_CODES = """Exit status: 0 success; 1 a gate or check failed its thresholds; 2 bad input
 (nothing was written); 3 the store stayed busy (locked by another process) after retrying."""
@@ -24,17 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-
-class _State:
-    store: str | None = None
-
-
-state = _State()
-
-
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -59,22 +47,6 @@ def _global(
     ] = False,
 ) -> None:
     state.store = store
-
-
-@contextmanager
-def handled():
-    """Turn workbench errors into one readable paragraph and their exit status."""
-    try:
-        yield
-    except WorkbenchError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-
-
-def open_store(*, read_only: bool):
-    from .store import Store
-
-    return Store.open(state.store, read_only=read_only)
 
 
 def _ingest(folder: Path) -> None:
@@ -126,7 +98,8 @@ def check(
         if as_json:
             typer.echo(json.dumps({"ok": False, "violations": [v.to_dict() for v in exc.violations]}, indent=1))
         else:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print("[bold red]error:[/] ", end="", highlight=False)
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps({"ok": True, "rows": dataset.summary(), "classes": list(dataset.classes)}, indent=1))

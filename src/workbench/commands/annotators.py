@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         import json
 
         from ..annotators import ANNOTATOR_COLUMNS, CONSENSUS_COLUMNS, annotators_overview
-        from ..cli import err, handled, open_store, out
+        from ._common import err, handled, open_store, out
 
         with handled():
             with open_store(read_only=True) as store, err.status("computing consensus and annotator quality"):

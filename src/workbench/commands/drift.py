@@ -60,8 +60,8 @@ def drift(
     With --by week: OUT/drift_by_week.csv (a row per week and column), OUT/drift_heatmap.html, and the rows
     are stored in wb_drift_history (re-running a week replaces its rows).
     """
-    from ..cli import err, handled, open_store, out
     from ..errors import BadInputError
+    from ._common import err, handled, open_store, out
 
     with handled():
         if by not in (None, "week"):

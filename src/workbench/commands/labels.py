@@ -107,9 +107,9 @@ def register(app: typer.Typer) -> None:
         likely wrong), ordered by rank. Items without annotations are skipped
         and counted. On bad input nothing is written (exit status 2).
         """
-        from ..cli import err, handled, open_store
-        from ..cli import out as console
         from ..labels import compute_label_quality
+        from ._common import err, handled, open_store
+        from ._common import out as console
 
         with handled():
             _check_out(out)
@@ -151,9 +151,9 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Outliers, near-duplicates, train/eval leakage, class imbalance and null features (Cleanlab Datalab)."""
-        from ..cli import err, handled, open_store
-        from ..cli import out as console
         from ..dataset_issues import find_dataset_issues
+        from ._common import err, handled, open_store
+        from ._common import out as console
 
         with handled():
             if out is not None:
