@@ -234,6 +234,29 @@ def _normalise(frame: pd.DataFrame, table: str, file: str, violations: list[Viol
                     )
                 )
             frame[col] = num.astype(float)
+    return _typed_empty_columns(frame, table, csv=file.lower().endswith(".csv"))
+
+
+def _typed_empty_columns(frame: pd.DataFrame, table: str, *, csv: bool) -> pd.DataFrame:
+    """Give a column that holds no value at all the type its role in the contract gives it.
+
+    Without this, an optional column present but empty in every row (``source_model``
+    on human items, ``guideline_version`` before versions were used) reaches the store
+    with no type and the load fails. Reserved text columns become text, ``created_at``
+    a timestamp, ``duration_s`` and ``proba_*`` floats; any other all-empty column
+    (a feature or ``meta_`` column nobody filled) becomes text, the type that can hold
+    whatever is filled in later, unless a Parquet file declares its type.
+    """
+    for col in frame.columns:
+        s = frame[col]
+        if len(s) == 0 or s.notna().any():
+            continue
+        if col in TIMESTAMP_COLUMNS.get(table, ()):
+            frame[col] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        elif col == "duration_s" or col.startswith(PROBA_PREFIX):
+            frame[col] = pd.Series(np.nan, index=frame.index, dtype="float64")
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or csv:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="string")
     return frame
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
-from .inputs.weeks import Week, latest_week, weeks_with_data
+from .inputs.weeks import Week, default_week, weeks_with_data
 from .store import Store
 
 
@@ -103,7 +103,7 @@ def build_report(
     if isinstance(week, str):
         week = Week.parse(week)
     if week is None:
-        week = latest_week(store)
+        week = default_week(store)
     else:
         available = weeks_with_data(store)
         if available and (week < available[0] or week > available[-1]):
