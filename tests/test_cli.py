@@ -26,10 +26,31 @@ def test_help_documents_exit_codes_and_every_command_has_help():
     text = " ".join(result.output.split())
     for code in ("0 success", "1 a gate or check failed", "2 bad input", "3 the store stayed busy"):
         assert code in text
-    for command in ("ingest", "check", "demo", "info", "report"):
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = sorted(group.commands)
+    assert {"ingest", "check", "demo", "info", "report", "labels", "annotators", "drift"} <= set(commands)
+    for command in commands:  # every registered command, those added later too
         sub = runner.invoke(app, [command, "--help"])
         assert sub.exit_code == 0, command
-        assert "Usage" in sub.output
+        assert "Usage" in sub.output, command
+        assert sub.output.split("Usage", 1)[1].strip(), command
+
+
+def test_store_after_the_command_is_explained(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "info", "--store", str(tmp_path / "s.duckdb")],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2
+    assert "--store goes before the command" in res.stderr and "Traceback" not in res.stderr
+    from workbench.cli import misplaced_global_option
+
+    assert misplaced_global_option(["--store", "x.duckdb", "info"]) is None
+    assert misplaced_global_option(["--store=x.duckdb", "report", "--week", "2026-W46"]) is None
+    assert misplaced_global_option(["drift", "--out", "d", "--store=x"]) is not None
 
 
 def test_info_json_values(demo_store_path):

@@ -1,86 +1,105 @@
 """Label-quality and data-health workbench.
 
-The public API: the data contract and store, the demo dataset, and one entry
-point per capability (label errors, annotators, dataset issues). Heavier
-modules import their libraries (Cleanlab, crowd-kit, Evidently) lazily.
+The public API: the data contract and store, the input layer, the demo
+dataset, and one entry point per capability (label errors, annotators,
+dataset issues, drift, the report). Names are imported on first use (PEP 562),
+so ``import workbench`` and ``workbench --help`` stay fast and Cleanlab,
+crowd-kit, Evidently and Altair load only when a capability runs.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .agreement import Agreement, compute_agreement
-from .annotators import (
-    AnnotatorReport,
-    Consensus,
-    active_learning_scores,
-    compute_annotators,
-    consensus_labels,
-    load_annotators,
-)
-from .contract import Dataset, check_dataset, read_dataset
-from .dataset_issues import DatasetIssues, find_dataset_issues
-from .demo import write_demo
-from .errors import BadInputError, ContractError, GateFailed, StoreBusyError, Violation, WorkbenchError
-from .features import FeatureMatrix, feature_matrix
-from .inputs.vote import majority_vote
-from .labels import (
-    GivenLabels,
-    LabelQuality,
-    PredictedProbabilities,
-    compute_label_quality,
-    given_labels,
-    load_label_quality,
-    predicted_probabilities,
-)
-from .overview import Overview, Week, compute_overview, load_overview
-from .report import ReportResult, Section, SectionResult, build_report
-from .store import IngestResult, Store, StoreInfo
+import importlib
 
-try:
-    __version__ = version("workbench")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0"
+# public name -> the module that defines it
+_EXPORTS = {
+    "Agreement": "agreement",
+    "compute_agreement": "agreement",
+    "AnnotatorReport": "annotators",
+    "AnnotatorsOverview": "annotators",
+    "Consensus": "annotators",
+    "active_learning_scores": "annotators",
+    "annotators_overview": "annotators",
+    "compute_annotators": "annotators",
+    "consensus_labels": "annotators",
+    "load_annotators": "annotators",
+    "Dataset": "contract",
+    "check_dataset": "contract",
+    "read_dataset": "contract",
+    "DatasetIssues": "dataset_issues",
+    "find_dataset_issues": "dataset_issues",
+    "write_demo": "demo",
+    "ColumnDrift": "drift",
+    "DriftResult": "drift",
+    "WeeklyDrift": "drift",
+    "Window": "drift",
+    "compute_drift": "drift",
+    "compute_drift_by_week": "drift",
+    "default_windows": "drift",
+    "BadInputError": "errors",
+    "ContractError": "errors",
+    "GateFailed": "errors",
+    "StoreBusyError": "errors",
+    "Violation": "errors",
+    "WorkbenchError": "errors",
+    "FeatureMatrix": "features",
+    "feature_matrix": "features",
+    "AnnotationSet": "inputs",
+    "Predictions": "inputs",
+    "Week": "inputs",
+    "column_kinds": "inputs",
+    "default_week": "inputs",
+    "latest_annotations": "inputs",
+    "majority_vote": "inputs",
+    "read_annotations": "inputs",
+    "read_gold": "inputs",
+    "read_predictions": "inputs",
+    "GivenLabels": "labels",
+    "LabelQuality": "labels",
+    "PredictedProbabilities": "labels",
+    "compute_label_quality": "labels",
+    "given_labels": "labels",
+    "load_label_quality": "labels",
+    "predicted_probabilities": "labels",
+    "Overview": "overview",
+    "compute_overview": "overview",
+    "load_overview": "overview",
+    "ReportResult": "report",
+    "Section": "report",
+    "SectionResult": "report",
+    "build_report": "report",
+    "json_safe": "results",
+    "IngestResult": "store",
+    "Store": "store",
+    "StoreInfo": "store",
+}
+# Modules the notebooks use as namespaces (``from workbench import drift``).
+_MODULES = ("charts", "drift", "labels")
 
-__all__ = [
-    "Agreement",
-    "AnnotatorReport",
-    "BadInputError",
-    "Consensus",
-    "ContractError",
-    "Dataset",
-    "DatasetIssues",
-    "FeatureMatrix",
-    "GateFailed",
-    "GivenLabels",
-    "IngestResult",
-    "LabelQuality",
-    "Overview",
-    "PredictedProbabilities",
-    "ReportResult",
-    "Section",
-    "SectionResult",
-    "Store",
-    "StoreBusyError",
-    "StoreInfo",
-    "Violation",
-    "Week",
-    "WorkbenchError",
-    "__version__",
-    "active_learning_scores",
-    "build_report",
-    "check_dataset",
-    "compute_agreement",
-    "compute_annotators",
-    "compute_label_quality",
-    "compute_overview",
-    "consensus_labels",
-    "feature_matrix",
-    "find_dataset_issues",
-    "given_labels",
-    "load_annotators",
-    "load_label_quality",
-    "load_overview",
-    "majority_vote",
-    "predicted_probabilities",
-    "read_dataset",
-    "write_demo",
-]
+__all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("workbench")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0"
+
+
+def __getattr__(name: str):
+    if name == "__version__":  # importlib.metadata costs ~0.1 s: only when asked for
+        globals()["__version__"] = value = _version()
+        return value
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -188,8 +188,39 @@ def _register_capability_commands() -> None:
 _register_capability_commands()
 
 
+GLOBAL_OPTIONS = ("--store",)
+
+
+def misplaced_global_option(argv: list[str]) -> str | None:
+    """The message for a global option given after the command (``workbench info --store X``), else None."""
+    command_seen = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if not command_seen:
+            if name in GLOBAL_OPTIONS and "=" not in arg:
+                skip = True
+            elif not arg.startswith("-"):
+                command_seen = True
+            continue
+        if name in GLOBAL_OPTIONS:
+            return (
+                f"{name} goes before the command: workbench {name} PATH_OR_URL COMMAND ... "
+                f"(for example `workbench {name} data/workbench.duckdb info`)."
+            )
+    return None
+
+
 def main() -> None:
     """Entry point of the ``workbench`` script."""
+    message = misplaced_global_option(sys.argv[1:])
+    if message is not None:
+        err.print("[bold red]error:[/] ", end="", highlight=False)
+        err.print(message, markup=False, highlight=False)
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
