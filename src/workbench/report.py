@@ -18,7 +18,6 @@ that opens offline needs its own page.
 
 from __future__ import annotations
 
-import html
 import importlib
 import json
 import pkgutil
@@ -232,66 +231,60 @@ h2{margin-top:4px;font-size:19px}
 """
 
 
+def _template():
+    """The page template, with autoescaping: every value from the data is escaped unless marked safe."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("workbench", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2")
+
+
 def _render(rendered, *, week: Week, store: Store) -> str:
+    from markupsafe import Markup
+
     from . import __version__
 
     charts: list[tuple[str, dict]] = []
-    body: list[str] = []
-    nav: list[str] = []
+    sections = []
     for section, result, error in rendered:
-        sid = f"section-{section.key}"
-        nav.append(f"<a href='#{sid}'>{html.escape(section.title)}</a>")
-        if error is not None:
-            body.append(
-                f"<section id='{sid}' class='error'><h2>{html.escape(section.title)}</h2>"
-                f"<p>This section could not be computed: {html.escape(error)}</p></section>"
-            )
-            continue
-        parts = [f"<section id='{sid}' data-section='{section.key}'><h2>{html.escape(section.title)}</h2>"]
-        if result.kpis:
-            cards = "".join(
-                f"<div class='kpi'><b>{html.escape(_fmt_kpi(k, v))}</b>"
-                f"<span>{html.escape(k.replace('_', ' '))}</span></div>"
-                for k, v in result.kpis.items()
-            )
-            parts.append(f"<div class='kpis'>{cards}</div>")
-        if result.summary:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in result.summary) + "</ul>")
-        for chart in result.charts:
-            cid = f"chart-{len(charts)}"
-            charts.append((cid, chart.to_dict()))
-            parts.append(f"<div class='chart' id='{cid}'></div>")
-        for name in result.show:
-            if name in result.tables:
-                parts.append(f"<h3>{html.escape(name.replace('_', ' '))}</h3>")
-                parts.append(_table_html(result.tables[name]))
-        if result.tables:
-            links = ", ".join(f"<a href='{section.key}_{n}.csv'>{section.key}_{n}.csv</a>" for n in result.tables)
-            parts.append(f"<p class='note'>Tables: {links}</p>")
-        for note in result.notes:
-            parts.append(f"<p class='note'>{html.escape(note)}</p>")
-        parts.append("</section>")
-        body.append("".join(parts))
-
+        entry = {"id": f"section-{section.key}", "key": section.key, "title": section.title, "error": error}
+        if error is None:
+            chart_ids = []
+            for chart in result.charts:
+                cid = f"chart-{len(charts)}"
+                charts.append((cid, chart.to_dict()))
+                chart_ids.append(cid)
+            entry |= {
+                "kpis": [(k.replace("_", " "), _fmt_kpi(k, v)) for k, v in result.kpis.items()],
+                "summary": list(result.summary),
+                "charts": chart_ids,
+                # pandas escapes the cells (to_html's default), so the table itself is safe markup
+                "tables_shown": [
+                    (n.replace("_", " "), Markup(_table_html(result.tables[n])))
+                    for n in result.show
+                    if n in result.tables
+                ],
+                "csv_files": [f"{section.key}_{n}.csv" for n in result.tables],
+                "notes": list(result.notes),
+            }
+        sections.append(entry)
     embeds = "\n".join(
         f"vegaEmbed('#{cid}', {_script_json(spec)}, {{actions: false, renderer: 'svg'}}).catch(console.error);"
         for cid, spec in charts
     )
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Data health {week}</title>
-<style>{_CSS}</style>
-<script type="text/javascript">{_vega_bundle()}</script>
-</head><body>
-<header><h1>Data health report &mdash; week {week}</h1>
-<p>{week.start:%Y-%m-%d} to {(week.end):%Y-%m-%d} (exclusive) &middot; store {html.escape(store.target)} &middot;
-generated {generated} by workbench {__version__}</p></header>
-<nav>{"".join(nav)}</nav>
-<main>{"".join(body)}</main>
-<script type="text/javascript">
-{embeds}
-</script>
-</body></html>
-"""
+    return _template().render(
+        week=str(week),
+        week_start=f"{week.start:%Y-%m-%d}",
+        week_end=f"{week.end:%Y-%m-%d}",
+        store=store.target,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        css=Markup(_CSS),
+        vega_bundle=Markup(_vega_bundle()),
+        embeds=Markup(embeds),
+        sections=sections,
+    )
