@@ -140,3 +140,32 @@ def test_report_renders_offline_in_a_real_browser(report):
     assert marks > 50  # bars, lines and heatmap cells were drawn
     assert [u for u in requests if not u.startswith("file://")] == []
     assert errors == []
+
+
+def test_text_from_the_data_is_escaped_in_the_page(tmp_path):
+    from workbench.store import Store
+
+    from .test_contract import write_small
+
+    evil = "<img src=x onerror=alert(1)>"
+    folder = write_small(
+        tmp_path / "ds",
+        annotations=pd.DataFrame(
+            {
+                "item_id": ["i1", "i1", "i2", "i3", "i4"],
+                "annotator_id": [evil, "ann2", evil, "ann2", "ann1"],
+                "label": ["cat", "cat", "dog", evil, "bird"],
+                "created_at": ["2026-10-05T12:00:00Z"] * 5,
+            }
+        ),
+        gold=None,
+        predictions=None,
+    )
+    with Store.open(tmp_path / "s.duckdb") as store:
+        store.ingest(folder)
+        result = build_report(store, out=tmp_path / "r")
+    page = result.path.read_text()
+    body = page[page.index("<main>") : page.index("</main>")]  # the charts' data travels as JSON in a script
+    assert "<img" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "<\\/" in page or "</img" not in page  # JSON in the script cannot close it
