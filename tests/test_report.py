@@ -168,4 +168,3 @@ def test_text_from_the_data_is_escaped_in_the_page(tmp_path):
     body = page[page.index("<main>") : page.index("</main>")]  # the charts' data travels as JSON in a script
     assert "<img" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
-    assert "<\\/" in page or "</img" not in page  # JSON in the script cannot close it
