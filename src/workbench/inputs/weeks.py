@@ -1,15 +1,22 @@
 """ISO weeks: the calendar every capability counts in.
 
 A week is written ``YYYY-Www`` and starts on Monday 00:00 UTC (timestamps are
-stored as naive UTC). The *default week* of every command (report, annotators,
-drift) is :func:`default_week`: today the latest ISO week with data.
+stored as naive UTC).
+
+The *default week* of every command (report, annotators, drift, gate) is
+:func:`choose_week`'s: the latest ISO week that has **ended by the clock** and
+has data, passing over a trailing week that is **thin** (fewer than a quarter
+of the median week's annotations *and* of its new items), so that a folder
+exported on a Sunday with a few late annotations on the Monday does not get a
+report of 16 annotations. A week asked for explicitly is used as it is, and
+the choice says when it is thin or not over yet.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import ibis
 import numpy as np
@@ -119,9 +126,117 @@ def latest_week(store, *, as_of=None) -> Week:
     return weeks[-1]
 
 
-def default_week(store, *, as_of=None) -> Week:
-    """The week every command analyses by default: the latest ISO week with data."""
-    return latest_week(store, as_of=as_of)
+THIN_SHARE = 0.25  # a week with fewer than this share of the median week's annotations and new items is thin
+
+
+@dataclass(frozen=True)
+class WeekChoice:
+    """The week analysed, and why: ``note`` (empty when nothing needs saying) is shown at the top of outputs."""
+
+    week: Week
+    note: str = ""
+    passed_over: tuple[str, ...] = ()
+    annotations: int | None = None
+    new_items: int | None = None
+
+
+def weekly_counts(store, *, as_of=None) -> pd.DataFrame:
+    """Annotations and new items per ISO week (``week`` as :class:`Week`), from the store."""
+    frames = []
+    for table, name in (("annotations", "annotations"), ("items", "new_items")):
+        if store.has(table) and "created_at" in store.table(table).columns:
+            t = store.data(table, as_of=as_of)
+            f = (
+                t.filter(t.created_at.notnull())
+                .group_by(week=t.created_at.truncate("W"))
+                .aggregate(n=ibis._.count())
+                .execute()
+            )
+            frames.append(f.assign(week=[Week.of(w) for w in f["week"]]).groupby("week")["n"].sum().rename(name))
+    if not frames:
+        return pd.DataFrame(columns=["week", "annotations", "new_items"])
+    out = pd.concat(frames, axis=1).fillna(0).astype(int).sort_index()
+    for col in ("annotations", "new_items"):
+        if col not in out:
+            out[col] = 0
+    return out.rename_axis("week").reset_index()
+
+
+def _thin(row, medians) -> bool:
+    return all(row[c] < THIN_SHARE * medians[c] for c in ("annotations", "new_items") if medians[c] > 0)
+
+
+def choose_week(store, week: str | Week | None = None, *, as_of=None, now: datetime | None = None) -> WeekChoice:
+    """The week to analyse: ``week`` when given, else the default week (module docstring)."""
+    counts = weekly_counts(store, as_of=as_of)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    if counts.empty:
+        if week is not None:
+            return WeekChoice(week if isinstance(week, Week) else Week.parse(week))
+        latest_week(store, as_of=as_of)  # raises the message for a store without timestamps
+    medians = counts[["annotations", "new_items"]].median()
+    by_week = counts.set_index("week")
+    if week is not None:
+        chosen = week if isinstance(week, Week) else Week.parse(week)
+        notes = []
+        if chosen in by_week.index:
+            row = by_week.loc[chosen]
+            if chosen.end > now:
+                notes.append(f"{chosen} is not over yet")
+            if _thin(row, medians) and len(by_week) > 1:
+                notes.append(f"{chosen} is thin")
+            if notes:
+                return WeekChoice(
+                    chosen,
+                    note=f"{' and '.join(notes)}: {int(row['annotations']):,} annotations and "
+                    f"{int(row['new_items']):,} new items so far (a median week has "
+                    f"{medians['annotations']:,.0f} and {medians['new_items']:,.0f}).",
+                    annotations=int(row["annotations"]),
+                    new_items=int(row["new_items"]),
+                )
+            return WeekChoice(chosen, annotations=int(row["annotations"]), new_items=int(row["new_items"]))
+        return WeekChoice(chosen, note=f"{chosen} has no annotations or new items.", annotations=0, new_items=0)
+    weeks = list(by_week.index)
+    ended = [w for w in weeks if w.end <= now]
+    passed: list[str] = []
+    reasons: list[str] = []
+    for w in reversed(weeks):
+        if w not in ended:
+            passed.append(str(w))
+            reasons.append(f"{w} is not over yet")
+            continue
+        row = by_week.loc[w]
+        if _thin(row, medians) and w != ended[0]:
+            passed.append(str(w))
+            reasons.append(
+                f"{w} has only {int(row['annotations']):,} annotations and {int(row['new_items']):,} new items"
+            )
+            continue
+        break
+    else:  # no week qualifies: fall back to the latest week with data, and say so
+        w = weeks[-1]
+        row = by_week.loc[w]
+        return WeekChoice(
+            w,
+            note=f"No week with data has ended yet; showing {w}, which is not over "
+            f"({int(row['annotations']):,} annotations so far).",
+            annotations=int(row["annotations"]),
+            new_items=int(row["new_items"]),
+        )
+    row = by_week.loc[w]
+    note = ""
+    if passed:
+        note = f"{'; '.join(reasons)} so far; showing {w}; `--week {passed[-1]}` shows it."
+        if len(passed) > 1:
+            note = f"{'; '.join(reasons)} so far; showing {w}; `--week WEEK` shows one of them."
+    return WeekChoice(
+        w, note=note, passed_over=tuple(passed), annotations=int(row["annotations"]), new_items=int(row["new_items"])
+    )
+
+
+def default_week(store, *, as_of=None, now: datetime | None = None) -> Week:
+    """The week every command analyses by default (:func:`choose_week`)."""
+    return choose_week(store, as_of=as_of, now=now).week
 
 
 def resolve_week(store, week: str | Week | None, *, as_of=None) -> Week:
