@@ -7,14 +7,14 @@ modules import their libraries (Cleanlab, crowd-kit, Evidently) lazily.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .agreement import Agreement, compute_agreement
 from .annotators import (
+    Agreement,
     AnnotatorReport,
     Consensus,
     active_learning_scores,
+    compute_agreement,
     compute_annotators,
     consensus_labels,
-    load_annotators,
 )
 from .contract import Dataset, check_dataset, read_dataset
 from .dataset_issues import DatasetIssues, find_dataset_issues
@@ -22,16 +22,19 @@ from .demo import write_demo
 from .errors import BadInputError, ContractError, GateFailed, StoreBusyError, Violation, WorkbenchError
 from .features import FeatureMatrix, feature_matrix
 from .inputs.vote import majority_vote
+from .inputs.weeks import Week
 from .labels import (
     GivenLabels,
     LabelQuality,
     PredictedProbabilities,
     compute_label_quality,
     given_labels,
-    load_label_quality,
     predicted_probabilities,
 )
-from .overview import Overview, Week, compute_overview, load_overview
+from .loaders.annotators import load_annotators
+from .loaders.labels import load_label_quality
+from .loaders.overview import load_overview
+from .overview import Overview, compute_overview
 from .report import ReportResult, Section, SectionResult, build_report
 from .store import IngestResult, Store, StoreInfo
 
