@@ -9,7 +9,7 @@ Tables printed:
 1. the same input (``--dense-items`` x ``--dense-annotators``, as a dense table
    for Cleanlab and as a long table here): Cleanlab's
    ``get_label_quality_multiannotator`` and ``get_active_learning_scores``
-   against :mod:`workbench.crowd_sparse`, time ratio and largest difference;
+   against :mod:`workbench.annotators.crowd_sparse`, time ratio and largest difference;
 2. a workforce (``--items`` items, ``--annotators`` annotators,
    ``--per-item`` annotations per item): sparse CROWDLAB, sparse ActiveLab,
    agreement statistics from integer codes, and the whole path from a DuckDB
@@ -74,7 +74,7 @@ def run_step(step: str, folder: Path) -> dict:
     """One measured step, in this (child) process."""
     import pandas as pd
 
-    from workbench.crowd_sparse import LongLabels, activelab, crowdlab
+    from workbench.annotators.crowd_sparse import LongLabels, activelab, crowdlab
 
     shape, a = load(folder)
     lab = LongLabels.from_arrays(
@@ -129,7 +129,8 @@ def run_step(step: str, folder: Path) -> dict:
         activelab(lab, a["pred"])
         out["seconds"] = time.perf_counter() - t
     elif step == "agreement_codes":
-        from workbench.agreement import AnnotationSet, compute_agreement_from_set
+        from workbench.annotators import compute_agreement_from_set
+        from workbench.inputs import AnnotationSet
 
         classes = tuple(f"c{i}" for i in range(shape["classes"]))
         base = pd.Timestamp("2026-01-05").value
@@ -151,8 +152,7 @@ def run_step(step: str, folder: Path) -> dict:
         out["pairs"] = len(res.pairwise)
         out["weeks"] = len(res.per_week)
     elif step in ("store_agreement", "store_consensus", "store_activelab"):
-        from workbench.agreement import compute_agreement
-        from workbench.annotators import active_learning_scores, consensus_labels
+        from workbench.annotators import active_learning_scores, compute_agreement, consensus_labels
         from workbench.store import Store
 
         with Store.open(folder / "store.duckdb", read_only=True) as store:
@@ -240,7 +240,7 @@ def main() -> None:
             seed=args.seed,
         )
         print(
-            f"\n1. Cleanlab (dense) vs workbench.crowd_sparse on {args.dense_items:,} items x "
+            f"\n1. Cleanlab (dense) vs workbench.annotators.crowd_sparse on {args.dense_items:,} items x "
             f"{args.dense_annotators} annotators, {args.dense_items * args.per_item:,} annotations, "
             f"{args.classes} classes\n"
         )

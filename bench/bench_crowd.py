@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.annotators import Predictions, consensus_from_annotations
-from workbench.inputs import read_annotations
+from workbench.annotators import consensus_from_annotations
+from workbench.inputs import Predictions, read_annotations
 from workbench.store import Store
 
 DATASETS = {"CF": "CF.csv", "MS": "MS.csv", "SP": "SP.csv", "ZenCrowd": "ZenCrowd_all.csv"}

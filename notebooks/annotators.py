@@ -8,8 +8,8 @@ app = marimo.App(width="medium", app_title="Annotators")
 def _():
     import marimo as mo
 
-    from workbench.agreement import per_class_chart
-    from workbench.annotators import METHOD_CHOICES, load_annotators
+    from workbench.annotators import METHOD_CHOICES, per_class_chart
+    from workbench.loaders.annotators import load_annotators
 
     return METHOD_CHOICES, load_annotators, mo, per_class_chart
 

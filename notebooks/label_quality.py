@@ -9,8 +9,9 @@ def _():
     import marimo as mo
 
     from workbench import labels as lq
+    from workbench.loaders.labels import item_details, load_label_quality
 
-    return lq, mo
+    return item_details, load_label_quality, lq, mo
 
 
 @app.cell
@@ -37,8 +38,8 @@ def _(lq, mo):
 
 
 @app.cell
-def _(filter_by, lq, rank_by):
-    view = lq.load_label_quality(rank_by=rank_by.value, filter_by=filter_by.value)
+def _(filter_by, load_label_quality, rank_by):
+    view = load_label_quality(rank_by=rank_by.value, filter_by=filter_by.value)
     result = view.result
     return result, view
 
@@ -116,12 +117,12 @@ def _(filtered, mo):
 
 
 @app.cell
-def _(lq, mo, table, view):
+def _(item_details, mo, table, view):
     _selected = table.value
     if len(_selected) == 0:
         _panel = mo.md("*Select rows in the table to see the items and their annotations.*")
     else:
-        _details = lq.item_details(view.store, _selected["item_id"].tolist())
+        _details = item_details(view.store, _selected["item_id"].tolist())
         _panel = mo.vstack(
             [
                 mo.md(f"### Selected items ({len(_selected)})"),
@@ -177,7 +178,8 @@ def _(mo):
 @app.cell
 def _(mo, run_datalab):
     mo.stop(not run_datalab.value, mo.md("*Press the button to run the check (it compares every item with its neighbours).*"))
-    from workbench.dataset_issues import dataset_issues_chart, load_dataset_issues
+    from workbench.dataset_issues import dataset_issues_chart
+    from workbench.loaders.labels import load_dataset_issues
 
     _issues = load_dataset_issues()
     mo.vstack(

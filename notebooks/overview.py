@@ -9,7 +9,7 @@ def _():
     import marimo as mo
 
     from workbench import charts
-    from workbench.overview import load_overview, overview_choices
+    from workbench.loaders.overview import load_overview, overview_choices
 
     return charts, load_overview, mo, overview_choices
 

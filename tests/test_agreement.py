@@ -11,15 +11,15 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from workbench.agreement import (
+from workbench.annotators import (
     agreement_from_counts,
     compute_agreement,
     label_counts,
     pairwise_cohen_kappa,
     per_class_agreement,
-    read_annotations,
 )
 from workbench.errors import BadInputError
+from workbench.inputs import read_annotations
 from workbench.store import Store
 
 
@@ -144,7 +144,7 @@ def test_demo_agreement(demo_store, truth):
 
 def test_row_order_does_not_change_results(demo_store):
     annotations = read_annotations(demo_store)
-    from workbench.agreement import compute_agreement_from_set
+    from workbench.annotators import compute_agreement_from_set
 
     a = compute_agreement_from_set(annotations)
     shuffled = type(annotations)(

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from workbench.annotators import (
     ANNOTATOR_COLUMNS,
     CONSENSUS_COLUMNS,
-    annotator_kinds,
     annotator_report_from,
     compute_annotators,
     consensus_from_annotations,
@@ -21,7 +20,14 @@ from workbench.annotators import (
     wilson_interval,
 )
 from workbench.errors import BadInputError
-from workbench.inputs import AnnotationSet, majority_vote, read_annotations, read_gold, read_predictions
+from workbench.inputs import (
+    AnnotationSet,
+    annotator_kinds,
+    majority_vote,
+    read_annotations,
+    read_gold,
+    read_predictions,
+)
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +304,7 @@ def test_gold_labels_outside_the_classes_are_named(inputs):
 
 
 def test_single_annotation_items_only_no_timestamps():
-    from workbench.agreement import compute_agreement_from_set
+    from workbench.annotators import compute_agreement_from_set
 
     frame = pd.DataFrame(
         {"item_id": [f"i{i}" for i in range(40)], "annotator_id": ["x", "y"] * 20, "label": ["a", "b", "a", "a"] * 10}
@@ -317,7 +323,7 @@ def test_single_annotation_items_only_no_timestamps():
 
 
 def read_predictions_like(item_ids, k):
-    from workbench.annotators import Predictions
+    from workbench.inputs import Predictions
 
     proba = np.full((len(item_ids), k), 1.0 / k)
     return Predictions(item_id=pd.Index(item_ids), proba=proba, model_version=None)

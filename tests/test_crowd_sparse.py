@@ -15,7 +15,7 @@ from cleanlab.multiannotator import (
     get_majority_vote_label,
 )
 
-from workbench.crowd_sparse import LongLabels, activelab, crowdlab, majority_vote_label
+from workbench.annotators.crowd_sparse import LongLabels, activelab, crowdlab, majority_vote_label
 
 TOL = 1e-6
 

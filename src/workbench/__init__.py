@@ -13,8 +13,8 @@ import importlib
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "Agreement": "agreement",
-    "compute_agreement": "agreement",
+    "Agreement": "annotators",
+    "compute_agreement": "annotators",
     "AnnotatorReport": "annotators",
     "AnnotatorsOverview": "annotators",
     "Consensus": "annotators",
@@ -22,7 +22,7 @@ _EXPORTS = {
     "annotators_overview": "annotators",
     "compute_annotators": "annotators",
     "consensus_labels": "annotators",
-    "load_annotators": "annotators",
+    "load_annotators": "loaders.annotators",
     "Dataset": "contract",
     "check_dataset": "contract",
     "read_dataset": "contract",
@@ -59,11 +59,11 @@ _EXPORTS = {
     "PredictedProbabilities": "labels",
     "compute_label_quality": "labels",
     "given_labels": "labels",
-    "load_label_quality": "labels",
+    "load_label_quality": "loaders.labels",
     "predicted_probabilities": "labels",
     "Overview": "overview",
     "compute_overview": "overview",
-    "load_overview": "overview",
+    "load_overview": "loaders.overview",
     "ReportResult": "report",
     "Section": "report",
     "SectionResult": "report",

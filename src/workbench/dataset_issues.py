@@ -26,20 +26,25 @@ says so (``sampled``, ``n_checked``). Leakage and near-duplicates are then only
 found within the sample.
 
 Other capabilities reuse :func:`dataset_issues_from_frame` (for example
-leakage checks between synthetic and human items).
+leakage checks between synthetic and human items). The notebook loader is
+:func:`workbench.loaders.labels.load_dataset_issues`.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .errors import BadInputError
+from .results import json_safe
+
+if TYPE_CHECKING:
+    import altair as alt
+    import scipy.sparse as sp
 
 MAX_ITEMS = 100_000
 MAX_EXAMPLES = 5
@@ -72,22 +77,32 @@ class DatasetIssues:
     params: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.summary.copy()
+        """A row per checked item, keyed by ``item_id``: an ``is_<type>`` flag and a score per issue type."""
+        return self.items.copy()
 
     def to_dict(self) -> dict:
-        rows = []
-        for r in self.summary.to_dict(orient="records"):
-            rows.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()})
-        return {
-            "n_items": self.n_items,
-            "n_checked": self.n_checked,
-            "sampled": self.sampled,
-            "params": self.params,
-            "summary": rows,
-            "leakage_pairs": int(len(self.leakage)),
-        }
+        return json_safe(
+            {
+                "n_items": self.n_items,
+                "n_checked": self.n_checked,
+                "sampled": self.sampled,
+                "params": self.params,
+                "summary": self.summary,
+                "leakage_pairs": int(len(self.leakage)),
+            }
+        )
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, *, compact: bool = False) -> list[str]:
+        """What was checked and the items flagged per issue type (``compact``: one sentence, as the report
+        prints it)."""
+        if compact:
+            return [
+                "Dataset issues (Datalab"
+                + (f", sample of {self.n_checked:,} items" if self.sampled else "")
+                + "): "
+                + ", ".join(f"{r.issue_type} {r.items:,}" for r in self.summary.itertuples())
+                + "."
+            ]
         scope = (
             f"a random sample of {self.n_checked:,} of {self.n_items:,} items (seed {self.params.get('seed')})"
             if self.sampled
@@ -334,6 +349,8 @@ def find_dataset_issues(
 
 def dataset_issues_chart(result: DatasetIssues) -> alt.Chart:
     """Items flagged per issue type."""
+    import altair as alt
+
     return (
         alt.Chart(result.summary, title="Dataset issues (Cleanlab Datalab)")
         .mark_bar()
@@ -344,11 +361,3 @@ def dataset_issues_chart(result: DatasetIssues) -> alt.Chart:
         )
         .properties(width=400)
     )
-
-
-def load_dataset_issues(target: str | None = None, **options) -> DatasetIssues:
-    """Open the store read-only, run :func:`find_dataset_issues` (``options`` passed on) and close it."""
-    from .store import Store
-
-    with Store.open(target, read_only=True) as store:
-        return find_dataset_issues(store, **options)

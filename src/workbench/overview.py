@@ -2,6 +2,7 @@
 
 Everything here is an ibis expression executed by the store's backend; only
 the aggregated results (a row per class, week or annotator-week) reach pandas.
+Notebook loaders live in :mod:`workbench.loaders.overview`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass, field
 import ibis
 import pandas as pd
 
-from .inputs.weeks import Week, latest_week, weeks_with_data
+from .inputs.weeks import Week, latest_week
 from .inputs.weeks import week_labels as _week_label
+from .results import json_safe
 from .store import Store
 
 
@@ -32,15 +34,48 @@ class Overview:
     annotator_weeks: pd.DataFrame  # per annotator and ISO week
     filters: dict = field(default_factory=dict)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The weekly series, keyed by ``week`` (ISO week, e.g. ``2026-W41``): annotations, items annotated,
+        active annotators, latency and duration where the data has them, items created."""
+        return self.weekly.copy()
+
     def to_dict(self) -> dict:
-        return {
-            "week": self.week,
-            "kpis": self.kpis,
-            "filters": self.filters,
-            "coverage": self.coverage.to_dict(orient="records"),
-            "completeness": self.completeness.to_dict(orient="records"),
-            "weekly": self.weekly.to_dict(orient="records"),
-        }
+        return json_safe(
+            {
+                "week": self.week,
+                "kpis": self.kpis,
+                "filters": self.filters,
+                "coverage": self.coverage,
+                "completeness": self.completeness,
+                "weekly": self.weekly,
+            }
+        )
+
+    def summary_lines(self) -> list[str]:
+        """Volume, coverage, this week's throughput against the week before, latency, the least covered class."""
+        k = self.kpis
+        lines = [
+            f"{k['items']:,} items, {k['annotated_items']:,} annotated "
+            f"({k['annotated_items'] / max(k['items'], 1):.1%}), {k['unannotated_items']:,} waiting for a label.",
+            f"{k['annotations']:,} annotations by {k['annotators']} annotators over {k['classes']} classes; "
+            f"{k['gold_items']:,} gold items; predictions for {k['predictions']:,} items.",
+        ]
+        prev = k["previous_week_annotations"]
+        change = "" if not prev else f" ({(k['week_annotations'] - prev) / prev:+.0%} on the week before)"
+        lines.append(
+            f"This week: {k['week_annotations']:,} annotations{change}, {k['week_items_created']:,} new items, "
+            f"{k['week_active_annotators']} active annotators."
+        )
+        if k["week_median_latency_h"] is not None:
+            lines.append(f"Median labeling latency this week: {k['week_median_latency_h']:.1f} h from item creation.")
+        least = self.coverage.sort_values("items_labeled").head(1)
+        if len(least):
+            row = least.iloc[0]
+            lines.append(
+                f"Least covered class: {row['class']} ({int(row['items_labeled'])} items labeled, "
+                f"{row['share_of_annotations']:.1%} of annotations)."
+            )
+        return lines
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -202,37 +237,3 @@ def compute_overview(
         annotator_weeks=annotator_weeks,
         filters={"classes": list(classes or []), "annotators": list(annotators or [])},
     )
-
-
-@dataclass(frozen=True)
-class OverviewChoices:
-    """What the overview can be filtered by: weeks with data, classes, annotators."""
-
-    store: str
-    weeks: list[str]
-    classes: list[str]
-    annotators: list[str]
-
-
-def overview_choices(target: str | None = None) -> OverviewChoices:
-    """Open the store read-only, list the filter values, and close it (for notebooks and apps)."""
-    with Store.open(target, read_only=True) as store:
-        info = store.info()
-        return OverviewChoices(
-            store=store.target,
-            weeks=[str(w) for w in weeks_with_data(store)],
-            classes=info.classes,
-            annotators=info.annotators,
-        )
-
-
-def load_overview(
-    target: str | None = None,
-    *,
-    week: str | None = None,
-    classes: list[str] | None = None,
-    annotators: list[str] | None = None,
-) -> Overview:
-    """:func:`compute_overview` on a store opened read-only for the call (no connection is kept)."""
-    with Store.open(target, read_only=True) as store:
-        return compute_overview(store, week=week, classes=classes or None, annotators=annotators or None)

@@ -63,18 +63,9 @@ def register(app: typer.Typer) -> None:
             payload = agreement.to_dict() | {"consensus": consensus.to_dict()}
             (out_dir / "agreement.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
-        o = agreement.overall
-        out.print(f"consensus    {consensus.method} for {len(consensus.frame):,} items: {consensus.reason}")
-        for note in report.notes:
-            out.print(f"note         {note}")
-        if o["percent_agreement"] is not None:
-            out.print(
-                f"agreement    {o['percent_agreement']:.1%} of annotator pairs agree; Krippendorff alpha "
-                f"{o['krippendorff_alpha']:.3f}, Gwet AC1 {o['gwet_ac1']:.3f} over {o['items']:,} items with 2+ "
-                f"annotations ({o['single_annotation_items']:,} single-annotation items excluded)"
-            )
-        flagged = report.flagged()
-        out.print(f"annotators   {len(report.annotators)}, flagged {len(flagged)}")
-        for r in flagged.itertuples():
-            out.print(f"  {r.annotator_id}: {r.flag_reason}")
-        out.print(f"written to   {out_dir.resolve()}")
+        # The same sentences as the report's annotators section, printed literally (they quote ids and labels).
+        for line in result.summary_lines(week=week):
+            out.print(line, markup=False, highlight=False)
+        for note in result.notes:
+            out.print(f"Note: {note}", markup=False, highlight=False)
+        out.print(f"Written to {out_dir.resolve()}", markup=False, highlight=False)

@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
             with open_store(read_only=True) as store, err.status("running Datalab"):
                 result = find_dataset_issues(store, max_items=max_items, seed=seed)
             if out is not None:
-                _write(result.items, out)
+                _write(result.to_frame(), out)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=1, default=str))
             return

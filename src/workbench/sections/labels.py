@@ -73,13 +73,7 @@ def build(store: Store, week: Week) -> SectionResult | None:
     except BadInputError as exc:
         notes.append(f"Dataset issues were not checked: {exc}")
     else:
-        summary.append(
-            "Dataset issues (Datalab"
-            + (f", sample of {issues.n_checked:,} items" if issues.sampled else "")
-            + "): "
-            + ", ".join(f"{r.issue_type} {r.items:,}" for r in issues.summary.itertuples())
-            + "."
-        )
+        summary += issues.summary_lines(compact=True)
         tables["dataset_issues"] = issues.summary
         show.append("dataset_issues")
         figs.append(dataset_issues_chart(issues))

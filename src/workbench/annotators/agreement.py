@@ -44,9 +44,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .inputs.annotations import AnnotationSet, read_annotations
-from .inputs.weeks import iso_week_labels
-from .store import Store
+from ..inputs.annotations import AnnotationSet, read_annotations
+from ..inputs.weeks import iso_week_labels
+from ..results import json_safe
+from ..store import Store
 
 MIN_SHARED_ITEMS = 20
 
@@ -58,10 +59,6 @@ def label_counts(item: np.ndarray, label: np.ndarray, n_items: int, n_classes: i
     """``(items, classes)`` matrix of how many annotations gave each class to each item."""
     flat = np.bincount(item * n_classes + label, minlength=n_items * n_classes)
     return flat.reshape(n_items, n_classes).astype(float)
-
-
-def _nan(x) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
 
 
 def agreement_from_counts(counts: np.ndarray) -> dict:
@@ -80,7 +77,7 @@ def agreement_from_counts(counts: np.ndarray) -> dict:
         "items": int(len(n)),
         "annotations": int(n.sum()),
         "single_annotation_items": single,
-        "mean_annotations_per_item": _nan(n.mean()) if len(n) else None,
+        "mean_annotations_per_item": json_safe(float(n.mean())) if len(n) else None,
     }
     if len(n) == 0:
         return out | {
@@ -117,12 +114,12 @@ def agreement_from_counts(counts: np.ndarray) -> dict:
     ac1 = (pa - pe_g) / (1 - pe_g) if k > 1 and pe_g < 1 else np.nan
     return out | {
         "percent_agreement": pa,
-        "krippendorff_alpha": _nan(alpha),
-        "fleiss_kappa": _nan(fleiss),
+        "krippendorff_alpha": json_safe(float(alpha)),
+        "fleiss_kappa": json_safe(float(fleiss)),
         "fleiss_items": sub_items,
         "fleiss_raters": int(raters),
         "fleiss_subset": bool(n_sizes > 1),
-        "gwet_ac1": _nan(ac1),
+        "gwet_ac1": json_safe(float(ac1)),
     }
 
 
@@ -261,34 +258,66 @@ class Agreement:
     notes: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        def records(frame: pd.DataFrame) -> list[dict]:
-            return [{k: _json(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    def to_frame(self) -> pd.DataFrame:
+        """Per-class agreement, keyed by ``class``: ``class, annotations, items_with_class,
+        specific_agreement, alpha_vs_rest``."""
+        return self.per_class.copy()
 
-        return {
-            "overall": {k: _json(v) for k, v in self.overall.items()},
-            "per_class": records(self.per_class),
-            "per_guideline_version": records(self.per_version),
-            "per_week": records(self.per_week),
-            "pairwise": records(self.pairwise),
-            "classes": list(self.classes),
-            "notes": list(self.notes),
-            "params": self.params,
-        }
+    def to_dict(self) -> dict:
+        return json_safe(
+            {
+                "overall": self.overall,
+                "per_class": self.per_class,
+                "per_guideline_version": self.per_version,
+                "per_week": self.per_week,
+                "pairwise": self.pairwise,
+                "classes": list(self.classes),
+                "notes": list(self.notes),
+                "params": self.params,
+            }
+        )
+
+    def summary_lines(self, *, week=None) -> list[str]:
+        """Overall agreement, ``week`` against the week before (when given), and the least agreed classes."""
+        o = self.overall
+        lines = []
+        if o["percent_agreement"] is not None:
+            lines.append(
+                f"Annotators agree on {o['percent_agreement']:.1%} of label pairs; Krippendorff's alpha "
+                f"{o['krippendorff_alpha']:.3f} and Gwet's AC1 {o['gwet_ac1']:.3f} (chance-corrected), over "
+                f"{o['items']:,} items with two or more annotations."
+            )
+        weekly = self.per_week
+        if week is not None and len(weekly):
+            this = weekly[weekly["week"] == str(week)]
+            prev = weekly[weekly["week"] < str(week)].tail(1)
+            if (
+                len(this)
+                and len(prev)
+                and this["percent_agreement"].notna().all()
+                and prev["percent_agreement"].notna().all()
+            ):
+                a, b = this.iloc[0], prev.iloc[0]
+                d_pa = a["percent_agreement"] - b["percent_agreement"]
+                d_alpha = a["krippendorff_alpha"] - b["krippendorff_alpha"]
+                lines.append(
+                    f"This week: {a['percent_agreement']:.1%} agreement, alpha {a['krippendorff_alpha']:.3f} "
+                    f"({d_pa * 100:+.1f} points and {d_alpha:+.3f} against {b['week']})."
+                )
+        worst = self.per_class.sort_values("specific_agreement").head(2)
+        if len(worst):
+            lines.append(
+                "Least agreed classes: "
+                + ", ".join(f"{r['class']} ({r['specific_agreement']:.1%})" for _, r in worst.iterrows())
+                + "."
+            )
+        return lines
 
     def trend_chart(self):
         """Percent agreement and a chance-corrected statistic per week, on one axis."""
+        from .charts import agreement_trend_chart
+
         return agreement_trend_chart(self)
-
-
-def _json(v):
-    if v is None:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
 
 
 def compute_agreement_from_set(annotations: AnnotationSet, *, min_shared: int = MIN_SHARED_ITEMS) -> Agreement:
@@ -375,56 +404,3 @@ def compute_agreement(
     >>> agreement.overall["krippendorff_alpha"]  # doctest: +SKIP
     """
     return compute_agreement_from_set(read_annotations(store, classes=classes), min_shared=min_shared)
-
-
-# -- charts ----------------------------------------------------------------------------
-
-
-def agreement_trend_chart(agreement: Agreement):
-    """Weekly percent agreement, Krippendorff's alpha and Gwet's AC1."""
-    import altair as alt
-
-    frame = agreement.per_week
-    if frame.empty:
-        frame = pd.DataFrame({"week": [], "percent_agreement": [], "krippendorff_alpha": [], "gwet_ac1": []})
-    long = frame.melt(
-        id_vars=["week"],
-        value_vars=["percent_agreement", "krippendorff_alpha", "gwet_ac1"],
-        var_name="statistic",
-        value_name="value",
-    )
-    long["statistic"] = long["statistic"].map(
-        {"percent_agreement": "percent agreement", "krippendorff_alpha": "Krippendorff alpha", "gwet_ac1": "Gwet AC1"}
-    )
-    return (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("week:O", title="ISO week (of the item's first annotation)"),
-            y=alt.Y("value:Q", title="agreement", scale=alt.Scale(zero=False)),
-            color=alt.Color("statistic:N", title=None),
-            tooltip=["week", "statistic", alt.Tooltip("value:Q", format=".3f")],
-        )
-        .properties(title="Agreement per week", width=520, height=220)
-    )
-
-
-def per_class_chart(agreement: Agreement):
-    """Specific agreement per class (the share of co-annotators who chose the class too)."""
-    import altair as alt
-
-    return (
-        alt.Chart(agreement.per_class)
-        .mark_bar()
-        .encode(
-            x=alt.X("specific_agreement:Q", title="specific agreement", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("class:N", sort="x", title=None),
-            tooltip=[
-                "class",
-                "annotations",
-                alt.Tooltip("specific_agreement:Q", format=".3f"),
-                alt.Tooltip("alpha_vs_rest:Q", format=".3f"),
-            ],
-        )
-        .properties(title="Agreement per class", width=420, height=alt.Step(18))
-    )
