@@ -253,8 +253,10 @@ def defuse_cell(value: Any) -> Any:
 
 def _is_text_column(values: pd.Series) -> bool:
     dtype = values.dtype
-    return dtype == object or isinstance(dtype, pd.StringDtype | pd.CategoricalDtype) or str(dtype).startswith(
-        "string"
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or isinstance(dtype, pd.StringDtype | pd.CategoricalDtype)
+        or str(dtype).startswith("string")
     )
 
 
@@ -280,7 +282,7 @@ def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ["'=cmd|' /C calc'!A0", '-1']
     """
     out = frame.copy()
-    for position, name in enumerate(frame.columns):
+    for position in range(frame.shape[1]):
         values = frame.iloc[:, position]
         if not _is_text_column(values):
             continue

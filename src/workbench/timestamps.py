@@ -101,8 +101,7 @@ PROBLEMS: tuple[TimestampProblem, ...] = (
         re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"),
         "value(s) are numbers, not timestamps (epoch seconds, milliseconds and compact dates such as 20261005 "
         "cannot be told apart)",
-        "Convert them to ISO 8601 text (e.g. 2026-10-05T14:03:00Z), or store the column as a timestamp type "
-        "in Parquet",
+        "Convert them to ISO 8601 text (e.g. 2026-10-05T14:03:00Z), or store the column as a timestamp type in Parquet",
     ),
     TimestampProblem(
         "time_only",
