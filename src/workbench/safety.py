@@ -48,12 +48,9 @@ MAX_CONSOLE_CHARS = 200
 # --- redact_url ---------------------------------------------------------------------------------------------------
 
 # ``scheme://user:password@host``. The password runs to the *last* ``@`` of the authority (as in
-# ``urllib.parse.urlsplit``), so an unencoded ``@`` in a password is still redacted whole. The authority ends at
-# ``/ ? #`` or at a character a URL cannot hold raw (whitespace, ``"``, ``<``, ``>``, backslash, backtick), which
-# also keeps a URL inside JSON or a repr from running into the next string.
-_USERINFO = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s/?#:\"'<>\\`]*:)(?P<secret>[^\s/?#\"<>\\`]+)(?=@)"
-)
+# ``urllib.parse.urlsplit``), so an unencoded ``@`` in a password is still redacted whole; the authority ends at
+# whitespace or ``/ ? #``. Quotes and backslashes count as part of a password: when in doubt, more is redacted.
+_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s/?#:]*:)(?P<secret>[^\s/?#]+)(?=@)")
 # Parameter names whose value is a secret: the name *ends* with one of these (``password``, ``db_password``,
 # ``refresh_token``, ``aws_secret_access_key``), so ``tokenizer=`` or ``token_type=`` are left alone; ``pass``
 # and ``sig`` only as the whole name (not ``bypass=``).
@@ -65,7 +62,7 @@ _SECRET_NAME = (
 # (``host=db password=s3cret``, ``UID=ana;PWD=s3cret``). A value in single quotes (libpq) is redacted whole.
 _PARAMETER = re.compile(
     r"(?P<head>(?:^|(?<=[?&;\s,(]))" + _SECRET_NAME + r"\s*=\s*)"
-    r"(?P<secret>'[^'\"\\\n]*'|[^&#;\s\"'<>\\`]+)",
+    r"(?P<secret>'[^'\n]*'|[^&#;\s]+)",
     re.IGNORECASE,
 )
 
@@ -89,6 +86,10 @@ def redact_url(text: str) -> str:
       case-insensitively; a single-quoted value (``password='a b'``) is redacted whole.
 
     File paths, user names, hosts and URLs without secrets are returned unchanged, as is an empty password.
+    When in doubt more is redacted, never less: a password holding quotes or backslashes is redacted whole,
+    and a URL without a path followed directly by more text with an ``@`` (``"pg://u:pw@h","to":"a@b"``)
+    is redacted up to that ``@``. So redact each string of a structure before serialising it (as
+    :func:`workbench.outputs.write_json` does), not JSON text.
 
     Parameters
     ----------
