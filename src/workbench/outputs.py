@@ -370,8 +370,9 @@ def write_json(obj: Any, path: str | os.PathLike[str], *, indent: int | None = 1
     path : str or path-like
     indent : int or None, default 1
     redact : bool, default True
-        Redact secrets of connection URLs in the written text (:func:`workbench.safety.redact_url`), so a store
-        URL with a password in a summary never reaches the file.
+        Redact secrets of connection URLs in every string, keys included (:func:`workbench.safety.redact_url`),
+        so a store URL with a password in a summary never reaches the file. Strings are redacted one by one,
+        before serialising, so the JSON stays valid whatever they hold.
 
     Returns
     -------
@@ -382,8 +383,21 @@ def write_json(obj: Any, path: str | os.PathLike[str], *, indent: int | None = 1
     BadInputError
         See :func:`write_bytes`.
     """
-    text = json.dumps(json_safe(obj), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
-    return write_text(path, redact_url(text) if redact else text)
+    value = json_safe(obj)
+    if redact:
+        value = _redact_strings(value)
+    return write_text(path, json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _redact_strings(value: Any) -> Any:
+    """:func:`redact_url` on every string of a JSON-safe value (keys too)."""
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, dict):
+        return {redact_url(k): _redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v) for v in value]
+    return value
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
