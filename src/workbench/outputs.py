@@ -104,6 +104,8 @@ def json_safe(obj: Any) -> Any:
     """
     if obj is None or isinstance(obj, bool):
         return obj
+    if isinstance(obj, enum.Enum):  # before str and int: a StrEnum member is a str
+        return json_safe(obj.value)
     if isinstance(obj, str):
         return str(obj)  # also numpy.str_
     if obj is pd.NaT or obj is pd.NA:
@@ -145,8 +147,6 @@ def json_safe(obj: Any) -> Any:
         return items
     if isinstance(obj, list | tuple):
         return [json_safe(v) for v in obj]
-    if isinstance(obj, enum.Enum):
-        return json_safe(obj.value)
     if isinstance(obj, PurePath):
         return str(obj)
     to_dict = getattr(obj, "to_dict", None)
