@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
-from .inputs.weeks import Week, default_week, weeks_with_data
+from .inputs.weeks import Week, choose_week, weeks_with_data
+from .outputs import atomic_folder, write_csv, write_json, write_text
+from .results import json_safe
 from .store import Store
 
 
@@ -101,23 +103,22 @@ def build_report(
     """
     if isinstance(week, str):
         week = Week.parse(week)
-    if week is None:
-        week = default_week(store)
-    else:
+    if week is not None:
         available = weeks_with_data(store)
         if available and (week < available[0] or week > available[-1]):
             raise WorkbenchError(
                 f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
                 "Pick a week in that range."
             )
-    folder = Path(out) / str(week)
-    folder.mkdir(parents=True, exist_ok=True)
+    choice = choose_week(store, week)
+    week = choice.week
+    final = Path(out) / str(week)
     sections = discover_sections() if sections is None else sections
 
     rendered: list[tuple[Section, SectionResult | None, str | None]] = []
     errors: dict[str, str] = {}
     skipped: list[str] = []
-    files: list[Path] = []
+    tables: dict[str, pd.DataFrame] = {}
     for section in sections:
         try:
             result = section.build(store, week)
@@ -131,24 +132,28 @@ def build_report(
             skipped.append(section.key)
             continue
         for name, frame in result.tables.items():
-            path = folder / f"{section.key}_{name}.csv"
-            frame.to_csv(path, index=False)
-            files.append(path)
+            tables[f"{section.key}_{name}.csv"] = frame
         rendered.append((section, result, None))
 
-    page = _render(rendered, week=week, store=store)
-    index = folder / "index.html"
-    index.write_text(page, encoding="utf-8")
+    page = _render(rendered, week=week, store=store, note=choice.note)
     summary = {
         "week": str(week),
+        "week_note": choice.note,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "store": store.target,
         "sections": {s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in rendered if r},
         "errors": errors,
         "skipped": skipped,
     }
-    (folder / "report.json").write_text(json.dumps(summary, indent=1, default=_json_default), encoding="utf-8")
-    files = [index, folder / "report.json", *files]
+    # The week folder is written under a temporary name and renamed into place: a reader (or a report
+    # killed part way) finds the previous complete folder or the new one, never a mix.
+    with atomic_folder(final) as folder:
+        for name, frame in tables.items():
+            write_csv(frame, folder / name)
+        write_text(folder / "index.html", page)
+        write_json(summary, folder / "report.json")
+    index = final / "index.html"
+    files = [index, final / "report.json", *(final / name for name in tables)]
     return ReportResult(
         week=str(week),
         path=index,
@@ -159,14 +164,6 @@ def build_report(
     )
 
 
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
-    return str(value)
-
-
 def _vega_bundle() -> str:
     import vl_convert as vlc
 
@@ -175,7 +172,7 @@ def _vega_bundle() -> str:
 
 def _script_json(obj) -> str:
     """JSON safe to embed inside a <script> element."""
-    return json.dumps(obj, default=_json_default).replace("</", "<\\/")
+    return json.dumps(json_safe(obj)).replace("</", "<\\/")
 
 
 def _fmt_kpi(key: str, value) -> str:
@@ -216,6 +213,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
 header{background:#1f3a5f;color:#fff;padding:18px 32px}
 header h1{margin:0;font-size:22px} header p{margin:4px 0 0;opacity:.85;font-size:13px}
+.week-note{background:#fff3cd;border-bottom:1px solid #d39e00;margin:0;padding:8px 32px;font-size:14px}
 nav{padding:8px 32px;background:#e9eef5;font-size:14px} nav a{margin-right:16px;color:#1f3a5f}
 main{padding:8px 32px 48px;max-width:1200px}
 section{background:#fff;border:1px solid #e2e2e2;border-radius:8px;padding:16px 24px;margin:18px 0}
@@ -243,7 +241,7 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _render(rendered, *, week: Week, store: Store) -> str:
+def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
     from markupsafe import Markup
 
     from . import __version__
@@ -287,4 +285,5 @@ def _render(rendered, *, week: Week, store: Store) -> str:
         vega_bundle=Markup(_vega_bundle()),
         embeds=Markup(embeds),
         sections=sections,
+        note=note,
     )
