@@ -304,12 +304,19 @@ def test_cli_writes_csv_and_parquet(demo_store_path, tmp_path, truth):
     frame = pd.read_csv(out)
     assert tuple(frame.columns) == OUTPUT_COLUMNS
     assert f"{len(truth['unannotated_items'])} unlabeled skipped" in res.output
+    # class health and confused pairs beside the output, in its format
+    classes = pd.read_csv(tmp_path / "labels_classes.csv")
+    assert sorted(classes["class"]) == sorted(truth["classes"])
+    pairs = pd.read_csv(tmp_path / "labels_confused_pairs.csv")
+    # the planted ambiguous pair leads the most confused pairs
+    assert set(pairs[["class_a", "class_b"]].iloc[0]) == set(truth["ambiguous_pair"])
     out_pq = tmp_path / "labels.parquet"
     res = _run(demo_store_path, "labels", "--out", str(out_pq), "--rank-by", "self_confidence", "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.output[res.output.index("{") :])
     assert data["params"]["rank_by"] == "self_confidence"
     assert len(pd.read_parquet(out_pq)) == len(frame)
+    assert len(pd.read_parquet(tmp_path / "labels_classes.parquet")) == len(classes)
 
 
 def test_cli_bad_extension_writes_nothing(demo_store_path, tmp_path):

@@ -302,3 +302,14 @@ def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if any(new is not old for new, old in zip(names, frame.columns, strict=True)):
         out.columns = pd.Index(names, name=frame.columns.name)
     return out
+
+
+def restore_cell(value: Any) -> Any:
+    """The value :func:`defuse_cell` was given, from what it returned (for CSVs the workbench reads back).
+
+    >>> [restore_cell(defuse_cell(v)) for v in ["=1+1", "-1", "'quoted", "plain"]]
+    ['=1+1', '-1', "'quoted", 'plain']
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and defuse_cell(value[1:]) == value:
+        return value[1:]
+    return value

@@ -37,16 +37,19 @@ def register(app: typer.Typer) -> None:
         gold_ci_high, flagged, flag_reason), OUT/annotator_drift.csv and
         OUT/agreement.json.
 
-        With --week, only annotations made up to the end of that week count
-        (the report's annotators section for that week shows the same flags).
+        Only annotations made up to the end of --week count (default: the
+        report's default week, the latest that has ended and is not thin); the
+        report's annotators section for that week shows the same flags.
         """
-        import json
-
         from ..annotators import ANNOTATOR_COLUMNS, CONSENSUS_COLUMNS, annotators_overview
+        from ..inputs.weeks import choose_week
+        from ..outputs import write_csv, write_json
         from ._common import err, handled, open_store, out
 
         with handled():
             with open_store(read_only=True) as store, err.status("computing consensus and annotator quality"):
+                choice = choose_week(store, week) if store.has("annotations") else None
+                week = str(choice.week) if choice is not None else week
                 result = annotators_overview(
                     store,
                     method=value(method),
@@ -56,13 +59,13 @@ def register(app: typer.Typer) -> None:
                     model_version=model_version,
                 )
             consensus, report, agreement = result.consensus, result.report, result.agreement
-            out_dir.mkdir(parents=True, exist_ok=True)
-            consensus.to_frame()[CONSENSUS_COLUMNS].to_csv(out_dir / "consensus.csv", index=False)
-            report.annotators[ANNOTATOR_COLUMNS].to_csv(out_dir / "annotators.csv", index=False)
-            report.drift.to_csv(out_dir / "annotator_drift.csv", index=False)
-            payload = agreement.to_dict() | {"consensus": consensus.to_dict()}
-            (out_dir / "agreement.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            write_csv(consensus.to_frame()[CONSENSUS_COLUMNS], out_dir / "consensus.csv")
+            write_csv(report.annotators[ANNOTATOR_COLUMNS], out_dir / "annotators.csv")
+            write_csv(report.drift, out_dir / "annotator_drift.csv")
+            write_json(agreement.to_dict() | {"consensus": consensus.to_dict()}, out_dir / "agreement.json")
 
+        if choice is not None and choice.note:
+            out.print(f"Week: {choice.note}", markup=False, highlight=False)
         # The same sentences as the report's annotators section, printed literally (they quote ids and labels).
         for line in result.summary_lines(week=week):
             out.print(line, markup=False, highlight=False)

@@ -24,17 +24,18 @@ def _check_out(path: Path) -> None:
 
 
 def _write(frame, path: Path) -> None:
-    """Write via a temporary file and rename, so a failure leaves no partial file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if path.suffix.lower() == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Through the shared writer: a temporary file renamed into place; CSVs are defused for spreadsheets."""
+    from ..outputs import write_csv, write_parquet
+
+    if path.suffix.lower() == ".csv":
+        write_csv(frame, path)
+    else:
+        write_parquet(frame, path)
+
+
+def _beside(path: Path, name: str) -> Path:
+    """``<stem>_<name>`` beside ``path``, in its format."""
+    return path.with_name(f"{path.stem}_{name}{path.suffix}")
 
 
 def _read_consensus(path: Path):
@@ -50,7 +51,13 @@ def _read_consensus(path: Path):
         raise BadInputError(f"--consensus {path}: use a .csv or .parquet file.")
     try:
         if suffix == ".csv":
+            from ..safety import restore_cell
+
             frame = pd.read_csv(path, dtype={"item_id": "string", "consensus_label": "string"})
+            # CSVs the workbench writes are defused for spreadsheets ('=x); read back the original values.
+            for col in ("item_id", "consensus_label"):
+                if col in frame.columns:
+                    frame[col] = frame[col].map(restore_cell)
         else:
             frame = pd.read_parquet(path)
     except Exception as exc:  # the readers raise many types
@@ -104,7 +111,8 @@ def register(app: typer.Typer) -> None:
 
         Writes OUT with item_id, given_label, suggested_label, label_quality
         (0 to 1, lower = more likely wrong), is_label_issue and rank (1 = most
-        likely wrong), ordered by rank. Items without annotations are skipped
+        likely wrong), ordered by rank; beside it OUT_classes (class health)
+        and OUT_confused_pairs, in the same format. Items without annotations are skipped
         and counted. On bad input nothing is written (exit status 2).
         """
         from ..labels import compute_label_quality
@@ -130,14 +138,23 @@ def register(app: typer.Typer) -> None:
                     progress=True,
                 )
             _write(result.to_frame(), out)
+            _write(result.classes, _beside(out, "classes"))
+            _write(result.confused_pairs, _beside(out, "confused_pairs"))
         if as_json:
             data = result.to_dict()
             data["out"] = str(out)
+            data["class_health_out"] = str(_beside(out, "classes"))
+            data["confused_pairs_out"] = str(_beside(out, "confused_pairs"))
             typer.echo(json.dumps(data, indent=1, default=str))
             return
         for line in result.summary_lines():
             console.print(line, highlight=False)
-        err.print(f"wrote {len(result.issues):,} rows to {out}", highlight=False)
+        err.print(
+            f"wrote {len(result.issues):,} rows to {out}, class health to {_beside(out, 'classes')} and confused "
+            f"pairs to {_beside(out, 'confused_pairs')}",
+            highlight=False,
+            markup=False,
+        )
 
     @app.command("dataset-issues")
     def dataset_issues_command(
