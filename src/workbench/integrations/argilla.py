@@ -218,12 +218,13 @@ def convert_records(
             tally.add(DROP_DUP_RECORD)
             continue
         seen.add(rid)
-        fields = rec.get("fields") or {}
+        fields = dict(rec.get("fields") or {})
         metadata = dict(rec.get("metadata") or {})
-        item_id = as_id(metadata.pop("item_id", None)) or as_id(rid)
+        # flat records mix fields and metadata, so item_id may come in either
+        item_id = as_id(metadata.pop("item_id", None)) or as_id(fields.pop("item_id", None)) or as_id(rid)
         if item_id is None:
             raise BadInputError(f"{source}: record {pos + 1} has no id and no metadata.item_id. Give records ids.")
-        row = {k: feature_value(v) for k, v in fields.items()}
+        row = {META_RENAMES.get(k, k): feature_value(v) for k, v in fields.items()}
         for key, value in metadata.items():
             name = META_RENAMES.get(key, key)
             row[f"meta_{key}" if name in row else name] = feature_value(value)
