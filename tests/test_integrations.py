@@ -219,6 +219,18 @@ def test_labelstudio_conflicting_items_refused(ls_tasks, tmp_path):
         import_labelstudio(write_json(tmp_path / "e.json", ls_tasks), tmp_path / "ds")
 
 
+def test_labelstudio_contract_violation_is_bad_input_and_keeps_old_folder(ls_tasks, tmp_path):
+    good = import_labelstudio(write_json(tmp_path / "good.json", ls_tasks), tmp_path / "ds")
+    ls_tasks[4]["data"]["created_at"] = "yesterday"  # a reserved items column that must be a timestamp
+    with pytest.raises(BadInputError) as err:
+        import_labelstudio(write_json(tmp_path / "bad.json", ls_tasks), tmp_path / "ds", overwrite=True)
+    text = str(err.value)
+    assert "bad.json: the converted tables break the data contract" in text
+    assert "items.parquet, column 'created_at'" in text and "'yesterday'" in text
+    assert read_dataset(tmp_path / "ds").summary()["annotations"] == good.counts["annotations"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "ds", "good.json"]
+
+
 def test_cli_import_labelstudio(ls_tasks, tmp_path):
     export = write_json(tmp_path / "e.json", ls_tasks)
     out = tmp_path / "ds"

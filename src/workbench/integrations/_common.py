@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import SUM_TOLERANCE
-from ..errors import BadInputError
+from ..errors import BadInputError, ContractError
 
 #: Columns every queue frame carries (see :func:`check_queue`).
 QUEUE_COLUMNS = ("rank", "item_id", "priority", "tier", "reasons", "queue_id")
@@ -34,8 +34,16 @@ PRELABEL_COLUMNS = ("item_id", "annotator_id", "suggested_label", "label", "acce
 SUMMARY_FILE = "import.json"
 
 
+class JsonResult:
+    """``to_dict()`` for result dataclasses: JSON-safe, paths as strings."""
+
+    def to_dict(self) -> dict:
+        """JSON-safe form (paths as strings, tuples as lists)."""
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
 @dataclass(frozen=True)
-class ImportResult:
+class ImportResult(JsonResult):
     """What an import wrote and what it left out.
 
     Attributes
@@ -61,17 +69,6 @@ class ImportResult:
     counts: dict[str, int]
     dropped: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        """JSON-safe form (paths as strings)."""
-        return {
-            "folder": str(self.folder),
-            "source": str(self.source),
-            "kind": self.kind,
-            "counts": dict(self.counts),
-            "dropped": dict(self.dropped),
-            "notes": list(self.notes),
-        }
 
     def summary_lines(self) -> list[str]:
         """Lines for a terminal: what was written, what was dropped and why, notes."""
@@ -182,9 +179,8 @@ def write_dataset(
     ------
     BadInputError
         When ``out`` exists and is not empty (unless ``overwrite``), or is a file.
-    ContractError
-        When the converted tables break the data contract (a bug in the converter or
-        an export whose content the contract refuses); nothing is written.
+        Also when the converted tables break the data contract (say an item's
+        ``created_at`` that is not a timestamp); the message lists every violation.
     """
     from ..contract import read_dataset
 
@@ -203,7 +199,14 @@ def write_dataset(
         if prelabel is not None and len(prelabel):
             prelabel.to_csv(tmp / PRELABEL_FILE, index=False)
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        read_dataset(tmp)
+        try:
+            read_dataset(tmp)
+        except ContractError as exc:
+            problems = "\n".join(f"  - {v}" for v in exc.violations)
+            raise BadInputError(
+                f"{summary.get('source')}: the converted tables break the data contract, so nothing was written "
+                f"to {out}:\n{problems}\nFix those values in the labeling tool (or its export) and export again."
+            ) from None
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -398,6 +401,7 @@ def dropped_text(tally: Tally) -> str:
 
 __all__ = [
     "ImportResult",
+    "JsonResult",
     "PRELABEL_COLUMNS",
     "PRELABEL_FILE",
     "QUEUE_COLUMNS",

@@ -37,6 +37,7 @@ from ._common import (
     META_RENAMES,
     ImportResult,
     ItemCollector,
+    JsonResult,
     Tally,
     as_float,
     as_id,
@@ -319,7 +320,7 @@ def _infer_type(value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
-class ArgillaExport:
+class ArgillaExport(JsonResult):
     """Files written by :func:`export_argilla`."""
 
     records_path: Path
@@ -327,15 +328,6 @@ class ArgillaExport:
     n_records: int
     n_suggestions: int
     text_field: str
-
-    def to_dict(self) -> dict:
-        return {
-            "records_path": str(self.records_path),
-            "settings_path": str(self.settings_path),
-            "n_records": self.n_records,
-            "n_suggestions": self.n_suggestions,
-            "text_field": self.text_field,
-        }
 
 
 def _check_name(name: str, *, what: str, kind: str) -> str:

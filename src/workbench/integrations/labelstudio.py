@@ -34,6 +34,7 @@ from ._common import (
     SUM_TOLERANCE,
     ImportResult,
     ItemCollector,
+    JsonResult,
     Tally,
     as_float,
     as_id,
@@ -390,7 +391,7 @@ def _predictions_frame(predictions: list[dict], classes: list[str], tally: Tally
 
 
 @dataclass(frozen=True)
-class LabelStudioExport:
+class LabelStudioExport(JsonResult):
     """Files written by :func:`export_labelstudio`."""
 
     tasks_path: Path
@@ -398,15 +399,6 @@ class LabelStudioExport:
     n_tasks: int
     n_predictions: int
     text_field: str
-
-    def to_dict(self) -> dict:
-        return {
-            "tasks_path": str(self.tasks_path),
-            "config_path": str(self.config_path),
-            "n_tasks": self.n_tasks,
-            "n_predictions": self.n_predictions,
-            "text_field": self.text_field,
-        }
 
 
 def labeling_config(classes, *, text_field: str = "text", label_name: str = "label") -> str:
