@@ -692,6 +692,8 @@ def evaluate(condition: Condition, frame: pd.DataFrame, *, label: str | None = N
         name = operand.column.name if isinstance(operand, Function) else operand.name
         _check_column(name, [str(c) for c in frame.columns], where)
         series = frame[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(series.dtype.categories.dtype).astype(object).where(series.notna(), None)
         kind = _operand_kind(operand, _pandas_kind(series), where)
         if isinstance(operand, Function):
             text = series.astype(object).where(series.notna(), None)

@@ -482,7 +482,7 @@ def structure_hint(guidelines: Guidelines) -> str | None:
     """
     missing = []
     if not guidelines.versions:
-        missing.append("a versions list")
+        missing.append("versions list")
     if not guidelines.sections:
         missing.append("section ids")
     untracked = [s.id for s in guidelines.sections if not s.history]

@@ -143,9 +143,11 @@ class _Reader:
             return self.legacy_version(headings)
         end = self.section_end(block, headings)
         out: list[Version] = []
+        listed = False
         for i in range(block.line, end):
             raw = self.lines[i]
             m = _ITEM.match(raw)
+            listed = listed or m is not None
             if not m:
                 if raw.strip() and raw[:1] in " \t" and out:  # a continuation line of the previous note
                     last = out[-1]
@@ -177,7 +179,7 @@ class _Reader:
                     "list versions oldest first",
                 )
             out.append(Version(name, date, (vm.group("note") or "").strip(), i + 1))
-        if not out:
+        if not listed:
             self.problem(
                 block.line,
                 f"the {block.title!r} heading lists no versions; add lines like `- v1 (2026-09-28): first version`",
