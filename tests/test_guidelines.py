@@ -589,3 +589,30 @@ def test_categorical_and_string_dtypes_match_ibis(items):
         cond = parse_condition(text)
         got = con.execute(table.select("n", hit=to_ibis_filter(cond, table)).order_by("n"))["hit"].tolist()
         assert got == matches(cond, typed).tolist() == matches(cond, items).tolist(), text
+
+
+def test_demo_guidelines_agree_with_the_demo_dataset(demo, truth, demo_dir):
+    """The versions, the settled pair and the ambiguous pair are the ones the demo data plants."""
+    assert {v.name: v.date.isoformat() for v in demo.versions} == truth["guideline_versions"]
+    assert list(demo.section("four-vs-nine").pairs[0]) == truth["guideline_fix"]["pair"]
+    assert demo.section("four-vs-nine").history[-1].version == truth["guideline_fix"]["fixed_in"]
+    ambiguous = governing_sections(demo, pair=tuple(truth["ambiguous_pair"]))
+    assert [s.id for s in ambiguous] == ["one-vs-seven"]
+    assert [h.version for h in ambiguous[0].history] == ["v1"]
+    annotations = pd.read_parquet(demo_dir / "annotations.parquet")
+    check_versions(demo, annotations["guideline_version"].unique())
+    items = pd.read_parquet(demo_dir / "items.parquet")
+    phone = demo.section("phone-captured").condition
+    synthetic = demo.section("synthetic").condition
+    assert matches(phone, items).tolist() == (items["device"] == "phone").tolist()
+    assert set(items.loc[matches(synthetic, items), "item_id"]) == set(truth["synthetic_items"])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from workbench.guidelines import conditions, demo, document, parser
+
+    for module in (conditions, demo, document, parser):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
