@@ -9,6 +9,7 @@ returns. The rules a gap analysis needs live here as functions of a :class:`Guid
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +26,7 @@ __all__ = [
     "Version",
     "check_versions",
     "governing_sections",
+    "slug",
     "stale_sections",
     "staleness_frame",
     "structure_hint",
@@ -262,6 +264,12 @@ class Guidelines:
 # ------------------------------------------------------------------------------------------- rules
 
 
+def slug(title: str) -> str:
+    """A section id suggested for a heading: ``"Ones and sevens"`` -> ``"ones-and-sevens"``."""
+    out = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return out or "section"
+
+
 def _unknown_version_message(guidelines: Guidelines, names: Iterable[str]) -> str:
     names = sorted(set(names))
     shown = ", ".join(repr(n) for n in names)
@@ -493,8 +501,6 @@ def structure_hint(guidelines: Guidelines) -> str | None:
             f"{guidelines.source}: section(s) {', '.join(untracked)} have no history, so labels cannot be "
             "checked against their changes. Add `- history:` with a line like `  - v1 added` under each heading"
         )
-    from .parser import slug
-
     examples = [(line, title) for line, title in guidelines.headings if title][:3]
     shown = "; ".join(f"line {line}: `## {title} {{#{slug(title)}}}`" for line, title in examples)
     lines = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import BadInputError
 from .conditions import And, Condition, ConditionSyntaxError, parse_condition
-from .document import Guidelines, HistoryEntry, Section, Version
+from .document import Guidelines, HistoryEntry, Section, Version, slug
 
 __all__ = ["GuidelinesError", "parse_guidelines", "read_guidelines", "slug"]
 
@@ -57,12 +57,6 @@ class GuidelinesError(BadInputError):
                 f"  - line {line}: {message}" for line, message in self.problems
             )
         super().__init__(text)
-
-
-def slug(title: str) -> str:
-    """A section id suggested for a heading: ``"Ones and sevens"`` -> ``"ones-and-sevens"``."""
-    out = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return out or "section"
 
 
 @dataclass
