@@ -119,7 +119,10 @@ def served_notebook(notebook: Path, store: Path, cwd: Path) -> Iterator[str]:
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+        message = "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
+        if os.environ.get("WB_REQUIRE_BROWSER") == "1":  # CI: a browser test must not be skipped silently
+            pytest.fail(f"WB_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
     return path
 
 
