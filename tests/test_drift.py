@@ -578,3 +578,46 @@ def test_report_section(demo_store):
     assert any(line.startswith("Label distribution") for line in res.summary)
     ref_week = SECTION.build(demo_store, Week.parse("2026-W40"))
     assert "part of the drift reference" in ref_week.summary[0]
+
+
+def test_results_follow_the_result_contract(weekly):
+    r = weekly.result("2026-W46")
+    frame = r.to_frame()
+    assert frame.set_index(["scope", "column"]).index.is_unique  # keyed by column (within its scope)
+    assert list(frame.column[: len(r.columns)]) == [c.column for c in r.columns]
+    json.dumps(r.to_dict(), allow_nan=False)  # JSON-safe: no NaN, no numpy scalars
+    json.dumps(weekly.to_dict(), allow_nan=False)
+    assert weekly.to_frame().set_index(["week", "scope", "column"]).index.is_unique
+    lines = r.summary_lines()
+    assert lines[0] == (
+        "2026-W46 vs 2026-W40..2026-W41: dataset drift: 66 of 66 input features drifted (100%; threshold 50%)"
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["labels", "predictions"]
+    week_lines = weekly.summary_lines("2026-W46")
+    assert week_lines[0].startswith("2026-W46 against the reference 2026-W40..2026-W41 (465 items): DATASET DRIFT")
+    assert week_lines == weekly.summary_lines("2026-W46", max_listed=8)
+    assert "Drifted share in earlier weeks: 2026-W42 " in week_lines[2]
+    assert weekly.drifted_since("device", "2026-W47") == "2026-W46"
+
+
+def test_drift_imports_only_the_layers_below_it():
+    """Imports flow one way; Altair and Evidently load only when a chart or Evidently's report is asked for."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import workbench
+
+    code = (
+        "import sys, types\n"
+        f"root = types.ModuleType('workbench'); root.__path__ = [{str(Path(workbench.__file__).parent)!r}]\n"
+        "sys.modules['workbench'] = root\n"
+        "import workbench.drift, workbench.loaders.drift\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('workbench', 'altair', 'evidently')))))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    assert not {m for m in loaded if m.startswith(("altair", "evidently"))}
+    mine = ("workbench.drift", "workbench.loaders")
+    others = {m.split(".")[1] for m in loaded if m.count(".") and not m.startswith(mine)}
+    assert others <= {"config", "contract", "errors", "inputs", "results", "store"}, others

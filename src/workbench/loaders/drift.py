@@ -36,6 +36,7 @@ class DriftChoices:
 
 
 def drift_choices(target: str | None = None) -> DriftChoices:
+    """The weeks, features and default windows of the store ``target``, opened read-only."""
     with Store.open(target, read_only=True) as store:
         weeks = [str(w) for w in item_weeks(store)]
         features = list(infer_kinds(store))
