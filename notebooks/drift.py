@@ -9,8 +9,9 @@ def _():
     import marimo as mo
 
     from workbench import drift
+    from workbench.loaders import drift as loaders
 
-    return drift, mo
+    return drift, loaders, mo
 
 
 @app.cell
@@ -30,8 +31,8 @@ def _(mo):
 
 
 @app.cell
-def _(drift):
-    choices = drift.drift_choices()
+def _(loaders):
+    choices = loaders.drift_choices()
     return (choices,)
 
 
@@ -46,8 +47,8 @@ def _(choices, mo):
 
 
 @app.cell
-def _(correction, current, drift, features, reference):
-    result = drift.load_drift(
+def _(correction, current, features, loaders, reference):
+    result = loaders.load_drift(
         reference.value, current.value, columns=list(features.value), correction=correction.value
     )
     return (result,)
@@ -109,17 +110,17 @@ def _(drift, mo, result):
 
 
 @app.cell
-def _(drift):
-    weekly = drift.load_weekly_drift()
+def _(loaders):
+    weekly = loaders.load_weekly_drift()
     return (weekly,)
 
 
 @app.cell
-def _(drift, mo, weekly):
+def _(drift, loaders, mo, weekly):
     mo.vstack(
         [
             mo.md("## Week by week\n\nEach ISO week against the reference (by default the first two weeks)."),
-            mo.ui.altair_chart(drift.drifted_share_chart(drift.weekly_summary(weekly))),
+            mo.ui.altair_chart(drift.drifted_share_chart(loaders.weekly_summary(weekly))),
             mo.ui.altair_chart(drift.drift_heatmap_chart(weekly)),
         ]
     )
@@ -139,9 +140,9 @@ def _(mo):
 
 
 @app.cell
-def _(current, drift, features, mo, reference, show_evidently):
+def _(current, features, loaders, mo, reference, show_evidently):
     mo.stop(not show_evidently.value, mo.md("_Press the button to render it (it takes a few seconds)._"))
-    page = drift.load_evidently_html(reference.value, current.value, columns=list(features.value))
+    page = loaders.load_evidently_html(reference.value, current.value, columns=list(features.value))
     mo.iframe(page, height="900px")
     return
 

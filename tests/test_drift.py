@@ -11,8 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from workbench import drift as dr
-from workbench import drift_stats as ds
 from workbench.cli import app
+from workbench.drift import cache as drift_cache
+from workbench.drift import summarising
+from workbench.drift.distributions import _regroup
+from workbench.drift.methods import default_method
+from workbench.drift.statistics import column_statistic
+from workbench.drift.summary import VALUE_COUNTS_MAX, read_summary, write_summary
+from workbench.drift.text import text_domain_classifier
 from workbench.errors import BadInputError
 from workbench.inputs import Week
 from workbench.store import Store
@@ -174,7 +180,7 @@ def test_row_order_does_not_change_results_and_inputs_are_untouched(tmp_path):
 def test_text_without_informative_words_is_not_drifted():
     ref = pd.Series(["the form was scanned"] * 50)
     cur = pd.Series(["the form was scanned"] * 40)
-    auc, drifted, detail = ds.text_domain_classifier(ref, cur, method="perc_text_content_drift", threshold=0.95)
+    auc, drifted, detail = text_domain_classifier(ref, cur, method="perc_text_content_drift", threshold=0.95)
     assert (auc, drifted) == (0.5, False) and "no informative words" in detail["note"]
 
 
@@ -234,10 +240,12 @@ def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable
     assert len(entries) == 1
 
     # A later process (no summary in memory) reads it instead of summarising the reference again ...
-    dr._CACHE.clear()
+    drift_cache._CACHE.clear()
     calls = []
-    real = ds.summarise
-    monkeypatch.setattr(ds, "summarise", lambda t, k, **kw: calls.append(kw.get("bins_from")) or real(t, k, **kw))
+    real = summarising.summarise
+    monkeypatch.setattr(
+        summarising, "summarise", lambda t, k, **kw: calls.append(kw.get("bins_from")) or real(t, k, **kw)
+    )
     again = dr.compute_drift(store, reference="2026-W40..2026-W43", current="2026-W46", include_labels=False)
     assert calls and all(b is not None for b in calls)  # only the current window was summarised
     pd.testing.assert_frame_equal(again.to_frame(), first.to_frame())
@@ -247,7 +255,7 @@ def test_reference_summary_is_kept_beside_the_store_for_later_processes(writable
         "INSERT INTO items SELECT * REPLACE (item_id || '-new' AS item_id, now() AS wb_ingested_at) FROM items "
         "WHERE created_at >= '2026-10-01' AND created_at < '2026-10-03' LIMIT 1"
     )
-    dr._CACHE.clear()
+    drift_cache._CACHE.clear()
     calls.clear()
     dr.summarise_reference(store, dr.Window.parse("2026-W40..2026-W43"), kinds)
     assert calls == [None]
@@ -272,12 +280,12 @@ def test_summary_archive_round_trips_every_part(demo_store, tmp_path):
     kinds = dr.infer_kinds(demo_store)
     items = demo_store.data("items")
     ref = dr.summarise_reference(demo_store, dr.Window.parse("2026-W40..2026-W41"), kinds)
-    cur = ds.summarise(dr.Window.parse("2026-W46..2026-W47").apply(items), kinds, label="c", bins_from=ref)
+    cur = summarising.summarise(dr.Window.parse("2026-W46..2026-W47").apply(items), kinds, label="c", bins_from=ref)
     assert any(len(t) for t in cur.tails.values()) and ref.value_counts and ref.values  # every part is there
     for summary in (ref, cur):
         path = tmp_path / f"{summary.label}.npz".replace("/", "_")
-        ds.write_summary(summary, path)
-        back = ds.read_summary(path, table=summary.table)
+        write_summary(summary, path)
+        back = read_summary(path, table=summary.table)
         assert back.profiles == summary.profiles and back.bins == summary.bins
         assert (back.label, back.n_rows, back.order_by, back.cleaned) == (
             summary.label, summary.n_rows, summary.order_by, summary.cleaned
@@ -301,7 +309,7 @@ def test_unreadable_cache_entry_is_summarised_again(writable_store):
     expected = dr.summarise_reference(store, window, kinds)
     (entry,) = (store.path.parent / (store.path.name + ".cache") / "drift").glob("reference-*.npz")
     entry.write_bytes(b"not a summary")
-    dr._CACHE.clear()
+    drift_cache._CACHE.clear()
     got = dr.summarise_reference(store, window, kinds)
     assert got.profiles == expected.profiles
     assert entry.read_bytes()[:2] == b"PK"  # a NumPy archive again
@@ -420,8 +428,8 @@ def test_far_off_values_add_few_tail_bins_and_keep_statistics_exact(tmp_path):
         kinds = {"x": "numeric"}
         reference = dr.summarise_reference(store, dr.Window.parse("split=r"), kinds)
         items_t = store.data("items")
-        current = ds.summarise(items_t.filter(items_t.split == "c"), kinds, label="c", bins_from=reference)
-        stat = ds.column_statistic(reference, current, "x")
+        current = summarising.summarise(items_t.filter(items_t.split == "c"), kinds, label="c", bins_from=reference)
+        stat = column_statistic(reference, current, "x")
     tails = current.tails["x"]
     # 500 values spread over seven orders of magnitude: linear tail bins for four reference ranges, then
     # 16 per doubling, so far fewer bins than values.
@@ -460,15 +468,15 @@ def test_sentinels_too_large_to_square_are_bad_input_naming_the_column(tmp_path)
 
 
 def test_default_method_follows_evidently():
-    assert ds.default_method("numeric", 1000, 6) == "ks"
-    assert ds.default_method("numeric", 1000, 5) == "chisquare"
-    assert ds.default_method("numeric", 1000, 2) == "z"
-    assert ds.default_method("numeric", 1001, 6) == "wasserstein"
-    assert ds.default_method("numeric", 1001, 5) == "jensenshannon"
-    assert ds.default_method("categorical", 500, 3) == "chisquare"
-    assert ds.default_method("categorical", 5000, 2) == "jensenshannon"
-    assert ds.default_method("text", 1000, 0) == "perc_text_content_drift"
-    assert ds.default_method("text", 1001, 0) == "abs_text_content_drift"
+    assert default_method("numeric", 1000, 6) == "ks"
+    assert default_method("numeric", 1000, 5) == "chisquare"
+    assert default_method("numeric", 1000, 2) == "z"
+    assert default_method("numeric", 1001, 6) == "wasserstein"
+    assert default_method("numeric", 1001, 5) == "jensenshannon"
+    assert default_method("categorical", 500, 3) == "chisquare"
+    assert default_method("categorical", 5000, 2) == "jensenshannon"
+    assert default_method("text", 1000, 0) == "perc_text_content_drift"
+    assert default_method("text", 1001, 0) == "abs_text_content_drift"
 
 
 def test_history_is_stored_and_rerunning_a_week_replaces_its_rows(writable_store, weekly):
@@ -495,7 +503,7 @@ def test_numeric_column_with_a_far_outlier_is_not_taken_for_a_few_valued_one(tmp
         kinds = dr.infer_kinds(store)
         summary = dr.summarise_reference(store, dr.Window.parse("split=r"), kinds)
         r = dr.compute_drift(store, reference="split=r", current="split=c", include_labels=False)
-    assert summary.profiles["x"].n_distinct == 2 * ds.VALUE_COUNTS_MAX + 1  # a lower bound: "many values"
+    assert summary.profiles["x"].n_distinct == 2 * VALUE_COUNTS_MAX + 1  # a lower bound: "many values"
     assert "x" not in summary.value_counts
     assert r.column("x").method == "ks"  # Evidently's test for a many-valued numeric column, not chi-square
 
@@ -508,11 +516,11 @@ def test_regrouping_fine_bins_onto_display_bins():
             "n": [4, 3, 1, 2],
         }
     )
-    counts = dr._regroup(hist, np.array([0.0, 1.0, 2.0, 3.0]))
+    counts = _regroup(hist, np.array([0.0, 1.0, 2.0, 3.0]))
     # [0, 2] spreads evenly over two display bins; a single value lands in its bin; a bin wholly below the
     # range goes to the first bin; a bin partly past the range keeps all its rows in the part it overlaps.
     np.testing.assert_allclose(counts, [3.0, 2.0, 5.0])
-    assert dr._regroup(None, np.array([0.0, 1.0])).tolist() == [0.0]
+    assert _regroup(None, np.array([0.0, 1.0])).tolist() == [0.0]
 
 
 def test_charts_render_to_vega_lite(weekly):
@@ -570,3 +578,46 @@ def test_report_section(demo_store):
     assert any(line.startswith("Label distribution") for line in res.summary)
     ref_week = SECTION.build(demo_store, Week.parse("2026-W40"))
     assert "part of the drift reference" in ref_week.summary[0]
+
+
+def test_results_follow_the_result_contract(weekly):
+    r = weekly.result("2026-W46")
+    frame = r.to_frame()
+    assert frame.set_index(["scope", "column"]).index.is_unique  # keyed by column (within its scope)
+    assert list(frame.column[: len(r.columns)]) == [c.column for c in r.columns]
+    json.dumps(r.to_dict(), allow_nan=False)  # JSON-safe: no NaN, no numpy scalars
+    json.dumps(weekly.to_dict(), allow_nan=False)
+    assert weekly.to_frame().set_index(["week", "scope", "column"]).index.is_unique
+    lines = r.summary_lines()
+    assert lines[0] == (
+        "2026-W46 vs 2026-W40..2026-W41: dataset drift: 66 of 66 input features drifted (100%; threshold 50%)"
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["labels", "predictions"]
+    week_lines = weekly.summary_lines("2026-W46")
+    assert week_lines[0].startswith("2026-W46 against the reference 2026-W40..2026-W41 (465 items): DATASET DRIFT")
+    assert week_lines == weekly.summary_lines("2026-W46", max_listed=8)
+    assert "Drifted share in earlier weeks: 2026-W42 " in week_lines[2]
+    assert weekly.drifted_since("device", "2026-W47") == "2026-W46"
+
+
+def test_drift_imports_only_the_layers_below_it():
+    """Imports flow one way; Altair and Evidently load only when a chart or Evidently's report is asked for."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import workbench
+
+    code = (
+        "import sys, types\n"
+        f"root = types.ModuleType('workbench'); root.__path__ = [{str(Path(workbench.__file__).parent)!r}]\n"
+        "sys.modules['workbench'] = root\n"
+        "import workbench.drift, workbench.loaders.drift\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('workbench', 'altair', 'evidently')))))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    assert not {m for m in loaded if m.startswith(("altair", "evidently"))}
+    mine = ("workbench.drift", "workbench.loaders")
+    others = {m.split(".")[1] for m in loaded if m.count(".") and not m.startswith(mine)}
+    assert others <= {"config", "contract", "errors", "inputs", "results", "store"}, others

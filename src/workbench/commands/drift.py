@@ -123,12 +123,6 @@ def drift(
             flag = "[red]DRIFT[/]" if row.dataset_drift else "ok   "
             out.print(f"{row.week}  {flag}  {row.n_drifted:3d} of {len(result.columns)} features drifted")
         out.print(f"stored {n_rows} rows in {dr.HISTORY_TABLE}")
-    verdict = "[red]dataset drift[/]" if result.dataset_drift else "[green]no dataset drift[/]"
-    out.print(
-        f"{result.current} vs {result.reference}: {verdict}: {result.n_drifted} of {len(result.columns)} input "
-        f"features drifted ({result.drifted_share:.0%}; threshold {result.drift_share:.0%})"
-    )
-    for name, c in (("labels", result.label_drift), ("predictions", result.prediction_drift)):
-        if c is not None:
-            out.print(f"{name}: {'drifted' if c.drifted else 'stable'} ({c.method} {c.statistic:.3g})")
+    for line in result.summary_lines():
+        out.print(line, markup=False, highlight=False)
     out.print(f"written to {out_dir.resolve()}")

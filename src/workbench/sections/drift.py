@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from .. import drift as dr
 from ..errors import BadInputError
-from ..inputs.weeks import Week
+from ..inputs.weeks import Week, item_weeks
 from ..report import Section, SectionResult
 from ..store import Store
-
-MAX_LISTED = 8
-
-
-def _since(frame: pd.DataFrame, column: str, week: str) -> str:
-    """First week of the run of drifted weeks that ends at ``week``."""
-    rows = frame[(frame["column"] == column) & (frame["week"] <= week)].sort_values("week")
-    since = week
-    for w, drifted in zip(rows["week"][::-1], rows["drifted"][::-1], strict=True):
-        if not drifted:
-            break
-        since = w
-    return since
 
 
 def build(store: Store, week: Week) -> SectionResult | None:
     if not store.has("items") or "created_at" not in store.table("items").columns:
         return None
-    weeks = dr.item_weeks(store)
+    weeks = item_weeks(store)
     if week not in weeks:
         return SectionResult(summary=[f"No items were created in {week}; nothing to compare."])
     n_ref = int(dr.drift_config().get("reference_weeks", dr.REFERENCE_WEEKS))
@@ -43,35 +28,6 @@ def build(store: Store, week: Week) -> SectionResult | None:
     frame = weekly.to_frame()
     result = weekly.result(str(week))
     summary_frame = weekly.summary()
-    verdict = "DATASET DRIFT" if result.dataset_drift else "no dataset drift"
-    lines = [
-        f"{week} against the reference {weekly.reference} ({result.n_reference:,} items): {verdict}; "
-        f"{result.n_drifted} of {len(result.columns)} input features drifted ({result.drifted_share:.0%}, "
-        f"threshold {result.drift_share:.0%}). Methods and thresholds are Evidently's defaults.",
-    ]
-    drifted = result.drifted_columns()
-    if drifted:
-        listed = []
-        for name in drifted[:MAX_LISTED]:
-            c = result.column(name)
-            listed.append(f"{name} ({c.method} {c.statistic:.3g}, since {_since(frame, name, str(week))})")
-        more = f" and {len(drifted) - MAX_LISTED} more" if len(drifted) > MAX_LISTED else ""
-        lines.append("Drifted features: " + "; ".join(listed) + more + ".")
-    earlier = summary_frame[summary_frame["week"] < str(week)]
-    if len(earlier):
-        trend = ", ".join(f"{w} {s:.0%}" for w, s in zip(earlier["week"], earlier["drifted_share"], strict=True))
-        lines.append(f"Drifted share in earlier weeks: {trend}.")
-    if result.label_drift is not None:
-        c = result.label_drift
-        lines.append(
-            f"Label distribution (majority label per item, outside the dataset verdict): "
-            f"{'drifted' if c.drifted else 'stable'} ({c.method} {c.statistic:.3g}, threshold {c.threshold:g})."
-        )
-    if result.prediction_drift is not None:
-        c = result.prediction_drift
-        lines.append(
-            f"Predicted labels: {'drifted' if c.drifted else 'stable'} ({c.method} {c.statistic:.3g})."
-        )
     features = result.to_frame()
     features = features.sort_values(["drifted", "severity"], ascending=[False, False]).reset_index(drop=True)
     charts = [
@@ -80,7 +36,7 @@ def build(store: Store, week: Week) -> SectionResult | None:
         dr.top_drifted_chart(result, n=3),
     ]
     return SectionResult(
-        summary=lines,
+        summary=weekly.summary_lines(str(week)),
         kpis={
             "drifted_share": round(result.drifted_share, 4),
             "dataset_drift": result.dataset_drift,
