@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -71,11 +70,17 @@ def drift(
         if week is not None and current is not None:
             raise BadInputError("--week and --current both choose the current window; give one of them.")
         from .. import drift as dr
-        from ..inputs.weeks import Week, item_weeks
+        from ..inputs.weeks import Week, choose_week, item_weeks
+        from ..outputs import write_csv, write_json, write_text
 
         cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
         opts = dict(columns=cols, drift_share=drift_share, correction=correction, seed=seed)
         with open_store(read_only=by != "week") as store:
+            # The report's default week (the latest that has ended and is not thin), said when it passes one over.
+            choice = None
+            if week is None and current is None and by != "week":
+                choice = choose_week(store)
+                week = str(choice.week)
             with err.status("computing drift in the store"):
                 if by == "week":
                     weeks = None
@@ -105,24 +110,26 @@ def drift(
             # Everything is computed: only now write, so bad input leaves nothing behind.
             if weekly is not None:
                 n_rows = dr.save_drift_history(store, weekly)
-        out_dir.mkdir(parents=True, exist_ok=True)
         payload = result.to_dict()
+        if choice is not None:
+            payload["week_note"] = choice.note
         if weekly is not None:
             payload["by_week"] = weekly.summary().to_dict(orient="records")
-            weekly.to_frame().to_csv(out_dir / "drift_by_week.csv", index=False)
-            dr.drift_heatmap_chart(weekly.to_frame(), max_columns=200).save(
-                str(out_dir / "drift_heatmap.html"), inline=True
-            )
-        (out_dir / "drift.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
-        dr.top_drifted_chart(result).save(str(out_dir / "drift_top.html"), inline=True)
+            write_csv(weekly.to_frame(), out_dir / "drift_by_week.csv")
+            heatmap = dr.drift_heatmap_chart(weekly.to_frame(), max_columns=200)
+            write_text(out_dir / "drift_heatmap.html", heatmap.to_html(inline=True))
+        write_json(payload, out_dir / "drift.json")
+        write_text(out_dir / "drift_top.html", dr.top_drifted_chart(result).to_html(inline=True))
         if page is not None:
-            (out_dir / "evidently.html").write_text(page, encoding="utf-8")
+            write_text(out_dir / "evidently.html", page)
 
     if weekly is not None:
         for row in weekly.summary().itertuples():
             flag = "[red]DRIFT[/]" if row.dataset_drift else "ok   "
             out.print(f"{row.week}  {flag}  {row.n_drifted:3d} of {len(result.columns)} features drifted")
         out.print(f"stored {n_rows} rows in {dr.HISTORY_TABLE}")
+    if choice is not None and choice.note:
+        out.print(f"Week: {choice.note}", markup=False, highlight=False)
     for line in result.summary_lines():
         out.print(line, markup=False, highlight=False)
     out.print(f"written to {out_dir.resolve()}")
