@@ -79,18 +79,11 @@ _MODULES = ("charts", "drift", "labels")
 __all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("workbench")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0.0.0"
-
-
 def __getattr__(name: str):
     if name == "__version__":  # importlib.metadata costs ~0.1 s: only when asked for
-        globals()["__version__"] = value = _version()
+        from ._version import package_version
+
+        globals()["__version__"] = value = package_version()
         return value
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

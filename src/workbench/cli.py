@@ -25,9 +25,9 @@ app = typer.Typer(
 )
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from ._version import package_version
 
-        typer.echo(f"workbench {__version__}")
+        typer.echo(f"workbench {package_version()}")
         raise typer.Exit(0)
 
 

@@ -244,7 +244,7 @@ def _template():
 def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
     from markupsafe import Markup
 
-    from . import __version__
+    from ._version import package_version
 
     charts: list[tuple[str, dict]] = []
     sections = []
@@ -280,7 +280,7 @@ def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
         week_end=f"{week.end:%Y-%m-%d}",
         store=store.target,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__,
+        version=package_version(),
         css=Markup(_CSS),
         vega_bundle=Markup(_vega_bundle()),
         embeds=Markup(embeds),

@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         annotator kept it; not a contract table) and OUT/import.json, all or nothing. Load the folder with
         `workbench ingest OUT`. Prints what was written and what was dropped and why.
         """
-        from ..cli import err, handled, out
         from ..integrations import IMPORTERS
+        from ._common import err, handled, out
 
         with handled(), err.status(f"converting {export}"):
             result = IMPORTERS[kind.value](export, out_dir, overwrite=overwrite)

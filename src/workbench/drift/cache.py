@@ -14,11 +14,11 @@ import dataclasses
 import hashlib
 import os
 from collections import OrderedDict
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import ibis.expr.types as ir
 
+from .._version import package_version as _package_version
 from ..store import Store
 from . import summarising
 from .summary import (
@@ -119,15 +119,6 @@ def _disk_entry(store: Store, window: Window, kinds: dict[str, str], n_bins: int
     ident = repr((_DISK_FORMAT, _package_version(), layout, str(window), sorted(kinds.items()), n_bins, *rows_version))
     name = hashlib.sha256(ident.encode()).hexdigest()[:24]
     return store.path.with_name(store.path.name + ".cache") / "drift" / f"reference-{name}.npz"
-
-
-def _package_version() -> str:
-    """The installed workbench version, as ``workbench.__version__`` gives it (read here: drift does not import
-    the package root)."""
-    try:
-        return version("workbench")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0.0.0"
 
 
 def _load_summary(path: Path, table: ir.Table) -> WindowSummary | None:
