@@ -187,7 +187,7 @@ CASES = [
             .assign(created_at=["2026-10-05T12:00:00Z", "yesterday", "2026-10-05", "2026-10-05", "2026-10-05"])
             .to_csv(f / "annotations.csv", index=False)
         ),
-        ["annotations.csv", "'created_at'", "not parseable timestamps", "line 3", "yesterday"],
+        ["annotations.csv", "'created_at'", "relative words", "line 3", "yesterday"],
     ),
     (
         "unsupported-type",

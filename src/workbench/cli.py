@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .commands._common import err, handled, open_store, out, state
+from .commands._common import data_text, err, handled, open_store, out, print_error, state
 from .config import load_config
 from .errors import ContractError
 
@@ -68,7 +68,7 @@ def _ingest(folder: Path) -> None:
             )
     if result.guidelines_added:
         out.print("guidelines   stored")
-    out.print(f"store: {store.target}")
+    out.print(f"store: {store.display_target}", markup=False)
 
 
 @app.command()
@@ -98,16 +98,16 @@ def check(
         if as_json:
             typer.echo(json.dumps({"ok": False, "violations": [v.to_dict() for v in exc.violations]}, indent=1))
         else:
-            err.print("[bold red]error:[/] ", end="", highlight=False)
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            print_error(str(exc))
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps({"ok": True, "rows": dataset.summary(), "classes": list(dataset.classes)}, indent=1))
         return
     for name, n in dataset.summary().items():
         out.print(f"{name:12s} {n:,} rows")
-    out.print(f"classes      {', '.join(dataset.classes)}")
-    out.print(f"[green]OK[/]: {folder} follows the data contract.")
+    out.print(f"classes      {', '.join(data_text(c) for c in dataset.classes)}", markup=False)
+    out.print("[green]OK[/]: ", end="")
+    out.print(f"{data_text(folder)} follows the data contract.", markup=False)
 
 
 @app.command()
@@ -133,17 +133,17 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")]
     if as_json:
         typer.echo(json.dumps(data.to_dict(), indent=1))
         return
-    out.print(f"store        {data.store}")
+    out.print(f"store        {data.store}", markup=False)
     for name, n in data.counts.items():
         out.print(f"{name:12s} {n:,} rows")
-    out.print(f"classes      {len(data.classes)}: {', '.join(data.classes)}")
+    out.print(f"classes      {len(data.classes)}: {', '.join(data_text(c) for c in data.classes)}", markup=False)
     out.print(f"annotators   {data.n_annotators}")
     if data.first_annotation:
         out.print(f"annotated    {data.first_annotation} .. {data.last_annotation}")
     if data.first_item:
         out.print(f"items made   {data.first_item} .. {data.last_item}")
     if data.guideline_versions:
-        out.print(f"guidelines   {', '.join(data.guideline_versions)}")
+        out.print(f"guidelines   {', '.join(data_text(v) for v in data.guideline_versions)}", markup=False)
 
 
 @app.command()
@@ -163,8 +163,11 @@ def report(
         with open_store(read_only=True) as store, err.status("building the weekly report"):
             result = build_report(store, week=week, out=target)
         for key, message in result.errors.items():
-            err.print(f"[yellow]warning:[/] section '{key}' failed and is shown as an error: {message}")
-        out.print(f"report for {result.week}: {result.path.resolve()}")
+            err.print("[yellow]warning:[/] ", end="")
+            err.print(f"section '{key}' failed and is shown as an error: {data_text(message)}", markup=False)
+        if result.note:
+            out.print(f"week         {result.note}", markup=False)
+        out.print(f"report for {result.week}: {result.path.resolve()}", markup=False)
 
 
 def _register_capability_commands() -> None:
@@ -218,8 +221,7 @@ def main() -> None:
     """Entry point of the ``workbench`` script."""
     message = misplaced_global_option(sys.argv[1:])
     if message is not None:
-        err.print("[bold red]error:[/] ", end="", highlight=False)
-        err.print(message, markup=False, highlight=False)
+        print_error(message)
         sys.exit(2)
     try:
         app()

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ContractError, Violation
+from .timestamps import parse_timestamps
 
 TABLES = ("items", "annotations", "gold", "predictions")
 REQUIRED_TABLES = ("items", "annotations")
@@ -189,24 +190,11 @@ def _normalise(frame: pd.DataFrame, table: str, file: str, violations: list[Viol
     for col in TIMESTAMP_COLUMNS.get(table, ()):
         if col not in frame.columns:
             continue
-        raw = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(raw):
-            parsed = pd.to_datetime(raw, utc=True)
-            bad = np.zeros(len(raw), dtype=bool)
-        else:
-            parsed = pd.to_datetime(raw.astype("string"), utc=True, errors="coerce", format="mixed")
-            bad = (raw.notna() & parsed.isna()).to_numpy()
-        if bad.any():
-            violations.append(
-                Violation(
-                    file,
-                    col,
-                    f"{int(bad.sum())} value(s) are not parseable timestamps",
-                    _examples(frame, bad, file=file, column=col),
-                    hint="Use ISO 8601, e.g. 2026-09-28T14:03:00Z (no zone means UTC)",
-                )
-            )
-        frame[col] = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        # One documented parser (workbench.timestamps): ISO 8601 with an offset or Z, or naive as UTC;
+        # zone abbreviations, day/month orders, relative words and years outside 1970-2100 are bad input.
+        parsed, problems = parse_timestamps(frame[col], file=file, column=col)
+        violations.extend(problems)
+        frame[col] = parsed
     if table == "annotations" and "duration_s" in frame.columns:
         dur = pd.to_numeric(frame["duration_s"], errors="coerce")
         bad = ((frame["duration_s"].notna() & dur.isna()) | (dur < 0)).to_numpy()

@@ -72,6 +72,7 @@ class ReportResult:
     sections: list[str]
     errors: dict[str, str]
     skipped: list[str]
+    note: str = ""  # what the week choice has to say (a passed-over or unfinished week)
 
 
 def discover_sections() -> list[Section]:
@@ -140,7 +141,7 @@ def build_report(
         "week": str(week),
         "week_note": choice.note,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "store": store.target,
+        "store": store.display_target,
         "sections": {s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in rendered if r},
         "errors": errors,
         "skipped": skipped,
@@ -161,6 +162,7 @@ def build_report(
         sections=[s.key for s, r, _ in rendered if r],
         errors=errors,
         skipped=skipped,
+        note=choice.note,
     )
 
 
@@ -278,7 +280,7 @@ def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
         week=str(week),
         week_start=f"{week.start:%Y-%m-%d}",
         week_end=f"{week.end:%Y-%m-%d}",
-        store=store.target,
+        store=store.display_target,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=package_version(),
         css=Markup(_CSS),

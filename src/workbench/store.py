@@ -26,6 +26,7 @@ import pandas as pd
 from .config import load_config
 from .contract import LINEAGE_COLUMNS, Dataset, read_dataset
 from .errors import BadInputError, ContractError, StoreBusyError, Violation, WorkbenchError
+from .safety import redact_url
 
 CONTRACT_TABLES = ("items", "annotations", "gold", "predictions")
 # Natural keys: a stored row with the same key but other content is a conflict.
@@ -147,15 +148,22 @@ class Store:
                 if not _is_lock_error(exc):
                     if isinstance(exc, WorkbenchError):
                         raise
-                    raise BadInputError(f"Cannot open store {target}: {exc}") from exc
+                    raise BadInputError(
+                        f"Cannot open store {redact_url(target)}: {redact_url(str(exc))}"
+                    ) from exc
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
-                        f"Store {target} is held by another process and stayed busy for "
+                        f"Store {redact_url(target)} is held by another process and stayed busy for "
                         f"{lock_timeout_s:g} s. Try again when that process finishes, or raise "
                         "WORKBENCH_LOCK_TIMEOUT / [store] lock_timeout_s."
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+
+    @property
+    def display_target(self) -> str:
+        """The store's path or URL with any password or token redacted: what messages, logs and reports show."""
+        return redact_url(self.target)
 
     @property
     def path(self) -> Path | None:
@@ -191,7 +199,7 @@ class Store:
         """An ibis table of the store; a clear error when it is absent."""
         if not self.has(name):
             raise BadInputError(
-                f"Store {self.target} has no table '{name}'. "
+                f"Store {self.display_target} has no table '{name}'. "
                 + ("Ingest a dataset first (`workbench ingest DIR`)." if name in CONTRACT_TABLES else "")
             )
         return self.con.table(name)
@@ -244,7 +252,7 @@ class Store:
             first_i, last_i = _iso(r["lo"].iloc[0]), _iso(r["hi"].iloc[0])
         n_ing = int(self.con.table(INGESTIONS).count().execute()) if self.has(INGESTIONS) else 0
         return StoreInfo(
-            store=self.target,
+            store=self.display_target,
             counts=counts,
             classes=classes,
             n_annotators=len(annotators),

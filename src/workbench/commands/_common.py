@@ -13,8 +13,9 @@ from rich.console import Console
 
 from ..errors import WorkbenchError
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# emoji=False: a label such as ':warning:' stays text
+err = Console(stderr=True, soft_wrap=True, emoji=False)
+out = Console(soft_wrap=True, emoji=False)
 
 
 class _State:
@@ -24,15 +25,29 @@ class _State:
 state = _State()
 
 
+def print_error(message: str) -> None:
+    """An error paragraph on stderr. The message may quote data (labels, ids) and store URLs: secrets are
+    redacted, control characters shown escaped, and nothing is read as console markup."""
+    from ..safety import console_message
+
+    err.print("[bold red]error:[/] ", end="", highlight=False)
+    err.print(console_message(str(message), markup=False), markup=False, highlight=False, soft_wrap=True)
+
+
+def data_text(value) -> str:
+    """A value from the data as inert console text (no markup, control characters escaped, long values cut)."""
+    from ..safety import console_text
+
+    return console_text(value, markup=False)
+
+
 @contextmanager
 def handled():
     """Turn workbench errors into one readable paragraph and their exit status."""
     try:
         yield
     except WorkbenchError as exc:
-        # The message may quote data (labels, ids): print it as literal text, never as console markup.
-        err.print("[bold red]error:[/] ", end="", highlight=False)
-        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
 
 

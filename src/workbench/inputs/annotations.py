@@ -136,7 +136,7 @@ def read_annotations(
         t = t.filter(t.created_at < ibis.literal(until))
     n_total = int(t.count().execute())
     if n_total == 0:
-        raise BadInputError(f"Store {store.target}: table 'annotations' is empty. Ingest annotations first.")
+        raise BadInputError(f"Store {store.display_target}: table 'annotations' is empty. Ingest annotations first.")
     if classes is None:
         classes = known_classes(store)
     if classes is None:
@@ -186,7 +186,7 @@ def read_annotations(
     keep = first & (label >= 0)
     if not keep.any():
         raise BadInputError(
-            f"Store {store.target}: no annotation in table 'annotations' has a known class "
+            f"Store {store.display_target}: no annotation in table 'annotations' has a known class "
             f"({', '.join(classes)}). Check the 'label' column."
         )
     if not keep.all():

@@ -27,7 +27,7 @@ def load_label_quality(target: str | None = None, **options) -> LabelQualityView
     with Store.open(target, read_only=True) as store:
         result = compute_label_quality(store, **options)
         context = item_context(store)
-        name = store.target
+        name = store.display_target
 
     def values(col: str, *, split: bool = False) -> list[str]:
         if col not in context:

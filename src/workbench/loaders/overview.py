@@ -24,7 +24,7 @@ def overview_choices(target: str | None = None) -> OverviewChoices:
     with Store.open(target, read_only=True) as store:
         info = store.info()
         return OverviewChoices(
-            store=store.target,
+            store=store.display_target,
             weeks=[str(w) for w in weeks_with_data(store)],
             classes=info.classes,
             annotators=info.annotators,
