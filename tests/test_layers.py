@@ -24,8 +24,11 @@ LAYERS = {
     "inputs": 3,
     "guidelines": 3,
     "features": 4,
-    **{name: 5 for name in ("labels", "annotators", "drift", "dataset_issues", "overview", "charts", "demo", "gaps", "queue",
-                            "integrations")},
+    **{
+        name: 5
+        for name in ("labels", "annotators", "drift", "dataset_issues", "overview", "charts", "demo", "gaps", "queue")
+    },
+    "integrations": 5,
     "report": 6,
     "gate": 6,
     "sections": 7,
