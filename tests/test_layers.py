@@ -22,6 +22,7 @@ LAYERS = {
     "contract": 1,
     "store": 2,
     "inputs": 3,
+    "kpis": 3,
     "guidelines": 3,
     "features": 4,
     **{
@@ -31,6 +32,7 @@ LAYERS = {
     "integrations": 5,
     "report": 6,
     "gate": 6,
+    "verdict": 6,
     "sections": 7,
     "loaders": 7,
     "commands": 8,

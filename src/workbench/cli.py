@@ -160,7 +160,7 @@ def report(
 
     with handled():
         target = out_dir or Path(load_config()["report"]["out"])
-        with open_store(read_only=True) as store, err.status("building the weekly report"):
+        with open_store(read_only=False) as store, err.status("building the weekly report"):
             result = build_report(store, week=week, out=target)
         for key, message in result.errors.items():
             err.print("[yellow]warning:[/] ", end="")

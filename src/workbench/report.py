@@ -31,11 +31,33 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .config import load_config
 from .errors import WorkbenchError
 from .inputs.weeks import Week, choose_week, weeks_with_data
 from .outputs import atomic_folder, write_csv, write_json, write_text
 from .results import json_safe
 from .store import Store
+
+STATUSES = ("green", "amber", "red")
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something to do this week, linked to its evidence (``#section-<key>`` or a file of the week folder)."""
+
+    text: str
+    evidence: str = ""
+    severity: int = 1  # 3 urgent, 2 soon, 1 worth doing: the order of the list
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Likely label errors where they sit, by the rule of thumb 1x at annotation time, 10x in training data,
+    100x once shipped."""
+
+    where: str
+    items: int
+    multiplier: float
 
 
 @dataclass
@@ -43,7 +65,11 @@ class SectionResult:
     """What a section puts in the report.
 
     ``tables`` are all written as CSV (``<section>_<name>.csv``); those named
-    in ``show`` are also displayed as HTML tables.
+    in ``show`` are also displayed as HTML tables. ``status`` (green, amber,
+    red) with ``status_reason``, ``actions``, ``headline`` KPIs (key -> the
+    better direction, ``up`` or ``down``), their weekly ``history`` (key ->
+    {week: value}, for weeks the store has no recorded row of) and ``costs``
+    feed the "This week" block at the top, which knows no capability by name.
     """
 
     summary: list[str] = field(default_factory=list)
@@ -52,6 +78,12 @@ class SectionResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     show: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    status: str | None = None
+    status_reason: str = ""
+    actions: list[Action] = field(default_factory=list)
+    headline: dict[str, str] = field(default_factory=dict)
+    history: dict[str, dict[str, float]] = field(default_factory=dict)
+    costs: list[Cost] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,8 +127,14 @@ def build_report(
     out: str | Path = "reports",
     sections: list[Section] | None = None,
     strict: bool = False,
+    record: bool = True,
 ) -> ReportResult:
     """Write ``out/<week>/index.html`` and the CSV tables behind it.
+
+    The page opens with "This week" (:mod:`workbench.verdict`). With
+    ``record`` (and a store opened for writing) the week's KPIs are stored in
+    ``wb_kpi_history``, replacing an earlier run of the same week; a read-only
+    store is left as it is.
 
     A section that fails is shown as an error box and listed in
     ``ReportResult.errors`` (``strict=True`` raises instead), so one broken
@@ -136,7 +174,19 @@ def build_report(
             tables[f"{section.key}_{name}.csv"] = frame
         rendered.append((section, result, None))
 
-    page = _render(rendered, week=week, store=store, note=choice.note)
+    from .kpis import load_kpis, record_kpis
+    from .verdict import build_verdict
+
+    cfg = load_config().get("report", {})
+    verdict = build_verdict(
+        rendered,
+        week=str(week),
+        stored=load_kpis(store),
+        fmt=_fmt_kpi,
+        unit_cost=float(cfg.get("unit_cost", 1.0)),
+        cost_unit=str(cfg.get("cost_unit", "units")),
+    )
+    page = _render(rendered, week=week, store=store, note=choice.note, verdict=verdict, files=sorted(tables))
     summary = {
         "week": str(week),
         "week_note": choice.note,
@@ -145,6 +195,7 @@ def build_report(
         "sections": {s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in rendered if r},
         "errors": errors,
         "skipped": skipped,
+        "this_week": verdict.to_dict(),
     }
     # The week folder is written under a temporary name and renamed into place: a reader (or a report
     # killed part way) finds the previous complete folder or the new one, never a mix.
@@ -155,6 +206,12 @@ def build_report(
         write_json(summary, folder / "report.json")
     index = final / "index.html"
     files = [index, final / "report.json", *(final / name for name in tables)]
+    if record:
+        try:
+            record_kpis(store, str(week), {s.key: r.kpis for s, r, _ in rendered if r})
+        except Exception as exc:  # a read-only store (a notebook, an app): the report stands without history
+            if "read-only" not in str(exc).lower() and "read only" not in str(exc).lower():
+                raise
     return ReportResult(
         week=str(week),
         path=index,
@@ -228,6 +285,15 @@ h2{margin-top:4px;font-size:19px}
 .tbl th,.tbl td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
 .tbl th{background:#f3f5f8} .tbl td:first-child,.tbl th:first-child{text-align:left}
 .note{font-size:12px;color:#666} .error{background:#fdecea;border-color:#f5c2bd}
+.verdict{border-width:2px} .verdict.red{border-color:#e45756} .verdict.amber{border-color:#d39e00}
+.verdict.green{border-color:#54a24b}
+.statuses{list-style:none;padding:0} .statuses li{margin:4px 0}
+.chip{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;color:#fff;background:#888}
+.status.red .chip{background:#c0392b} .status.amber .chip{background:#b7791f} .status.green .chip{background:#2f855a}
+.actions li{margin:4px 0} .delta{display:block;font-size:11px;font-style:normal;color:#555}
+.delta.better{color:#2f855a} .delta.worse{color:#c0392b} .spark{display:block;margin-top:2px}
+@media print{nav{display:none} body{background:#fff} section{break-inside:avoid;border-color:#999}
+ header{background:#fff;color:#000;border-bottom:2px solid #000} a{color:#000;text-decoration:none}}
 """
 
 
@@ -243,7 +309,7 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
+def _render(rendered, *, week: Week, store: Store, note: str = "", verdict=None, files=()) -> str:
     from markupsafe import Markup
 
     from ._version import package_version
@@ -288,4 +354,7 @@ def _render(rendered, *, week: Week, store: Store, note: str = "") -> str:
         embeds=Markup(embeds),
         sections=sections,
         note=note,
+        verdict=verdict,
+        spark=Markup,
+        files=list(files),
     )

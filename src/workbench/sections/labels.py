@@ -9,7 +9,7 @@ from .. import labels as lq
 from ..dataset_issues import dataset_issues_chart, find_dataset_issues
 from ..errors import BadInputError
 from ..inputs.weeks import Week
-from ..report import Section, SectionResult
+from ..report import Action, Cost, Section, SectionResult
 from ..store import Store
 
 TOP = 25
@@ -35,16 +35,19 @@ def build(store: Store, week: Week) -> SectionResult | None:
     c = result.counts
     summary = result.summary_lines()
     new = _labeled_in_week(store, week)
+    issues = result.issues
+    flagged = issues[issues["is_label_issue"]]
+    week_issues = flagged[flagged["item_id"].isin(new)]
     if new:
-        flagged_new = int(result.issues.loc[result.issues["item_id"].isin(new), "is_label_issue"].sum())
         summary.append(
-            f"Items first labeled this week: {len(new):,}, of which {flagged_new:,} are flagged as likely wrong."
+            f"Items first labeled this week: {len(new):,}, of which {len(week_issues):,} are flagged as likely wrong."
         )
     figs = [lq.class_health_chart(result), lq.confusion_chart(result), lq.score_distribution_chart(result)]
     for key in ("annotator", "guideline_version", "source"):
         if key in result.slices and len(result.slices[key]) > 1:
             figs.append(lq.slice_chart(result, key))
     tables = {
+        "week_issues": week_issues,
         "classes": result.classes,
         "confused_pairs": result.confused_pairs.head(10),
         "top_issues": result.to_frame().head(TOP),
@@ -81,7 +84,62 @@ def build(store: Store, week: Week) -> SectionResult | None:
         kpis.update(
             {f"dataset_{t}": int(found[t]) for t in ("outlier", "near_duplicate", "split_leakage") if t in found}
         )
-    return SectionResult(summary=summary, kpis=kpis, charts=figs, tables=tables, show=show, notes=notes)
+    status, reason, actions, costs = _verdict(store, result, flagged, week_issues)
+    return SectionResult(
+        summary=summary,
+        kpis=kpis,
+        charts=figs,
+        tables=tables,
+        show=show,
+        notes=notes,
+        status=status,
+        status_reason=reason,
+        actions=actions,
+        headline={"label_health_score": "up", "label_issues": "down"},
+        costs=costs,
+    )
+
+
+def _verdict(store: Store, result, flagged: pd.DataFrame, week_issues: pd.DataFrame):
+    """Status against the gate's label-health threshold, the actions, and where the likely errors sit."""
+    from ..gate import gate_thresholds
+
+    limit = gate_thresholds()["min_label_health"]
+    score = result.health_score
+    status = "red" if score < limit else ("amber" if score < limit + 0.05 else "green")
+    reason = f"label health {score:.1%} (the gate needs {limit:.0%}); {len(flagged):,} likely label errors"
+    actions = []
+    if len(week_issues):
+        actions.append(
+            Action(
+                f"Re-check the {len(week_issues):,} items first labeled this week that are likely wrong",
+                "labels_week_issues.csv",
+                3,
+            )
+        )
+    if len(result.confused_pairs):
+        top = result.confused_pairs.iloc[0]
+        actions.append(
+            Action(
+                f"Clarify {top['class_a']} versus {top['class_b']} in the guidelines: the most confused pair "
+                f"({int(top['items']):,} items)",
+                "#section-labels",
+                2,
+            )
+        )
+    split = {}
+    items = store.data("items")
+    if "split" in items.columns and len(flagged):
+        ids = ibis.memtable(pd.DataFrame({"item_id": flagged["item_id"].astype(str)}))
+        split = dict(items.semi_join(ids, "item_id").select("item_id", "split").execute().to_numpy().tolist())
+    earlier = flagged[~flagged["item_id"].isin(week_issues["item_id"])]
+    in_train = int(sum(split.get(i) == "train" for i in earlier["item_id"]))
+    costs = [
+        Cost("labeled this week (fix now, at annotation time)", len(week_issues), 1.0),
+        Cost("labeled earlier, not in the training split", len(earlier) - in_train, 1.0),
+        Cost("in the training split (10x once trained on)", in_train, 10.0),
+    ]
+    return status, reason, actions, costs
 
 
 SECTION = Section(key="labels", title="Label errors and label health", order=20, build=build)

@@ -32,12 +32,21 @@ def build(store: Store, week: Week) -> SectionResult:
         "week_active_annotators": k["week_active_annotators"],
         "week_median_latency_h": k["week_median_latency_h"],
     }
+    weekly = ov.weekly.set_index("week") if "week" in ov.weekly else None
+    history = {}
+    if weekly is not None:
+        if "annotations" in weekly:
+            history["week_annotations"] = weekly["annotations"].to_dict()
+        if "median_latency_h" in weekly:
+            history["week_median_latency_h"] = weekly["median_latency_h"].to_dict()
     return SectionResult(
         summary=summary,
         kpis=kpis,
         charts=figs,
         tables=ov.tables(),
         show=["coverage", "weekly"],
+        headline={"week_annotations": "up", "week_median_latency_h": "down"},
+        history=history,
     )
 
 
