@@ -113,6 +113,20 @@ def test_a_failing_section_does_not_hide_the_others(demo_store, tmp_path):
         build_report(demo_store, out=tmp_path, sections=sections, strict=True)
 
 
+def test_a_chart_that_cannot_be_drawn_lands_in_its_sections_error_box(demo_store, tmp_path):
+    import altair as alt
+
+    def too_many_marks(store, week):  # Altair refuses to embed more than 5,000 rows
+        frame = pd.DataFrame({"x": range(6000), "y": range(6000)})
+        return SectionResult(summary=["never shown"], charts=[alt.Chart(frame).mark_point().encode(x="x", y="y")])
+
+    sections = [*discover_sections()[:1], Section("big", "Big chart", 50, too_many_marks)]
+    result = build_report(demo_store, out=tmp_path, sections=sections)
+    assert list(result.errors) == ["big"] and "MaxRowsError" in result.errors["big"]
+    assert result.sections == ["overview"]
+    assert "could not be computed" in result.path.read_text()
+
+
 @pytest.mark.browser
 def test_report_renders_offline_in_a_real_browser(report):
     out, _ = report

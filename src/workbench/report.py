@@ -120,6 +120,85 @@ def discover_sections() -> list[Section]:
     return sorted(found, key=lambda s: (s.order, s.key))
 
 
+@dataclass
+class WeeklyReport:
+    """A week's report, computed but not written: what the page, ``report.json`` and the notebook show.
+
+    ``rendered`` holds ``(section, result, error)`` per section in order, ``specs`` the sections' charts as
+    Vega-Lite specifications (made while the section was built, so a chart that cannot be drawn lands in its
+    section's error box), ``tables`` every table by its CSV name.
+    """
+
+    week: Week
+    note: str
+    rendered: list
+    specs: dict[str, list[dict]]
+    errors: dict[str, str]
+    skipped: list[str]
+    tables: dict[str, pd.DataFrame]
+    verdict: Any
+
+    def kpis(self) -> dict[str, dict]:
+        return {s.key: r.kpis for s, r, _ in self.rendered if r}
+
+
+def compute_report(
+    store: Store,
+    *,
+    week: Week | str | None = None,
+    sections: list[Section] | None = None,
+    strict: bool = False,
+) -> WeeklyReport:
+    """Build every section for ``week`` (default: the default week) and the "This week" block."""
+    from .kpis import load_kpis
+    from .verdict import build_verdict
+
+    if isinstance(week, str):
+        week = Week.parse(week)
+    if week is not None:
+        available = weeks_with_data(store)
+        if available and (week < available[0] or week > available[-1]):
+            raise WorkbenchError(
+                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
+                "Pick a week in that range."
+            )
+    choice = choose_week(store, week)
+    week = choice.week
+    sections = discover_sections() if sections is None else sections
+    rendered: list[tuple[Section, SectionResult | None, str | None]] = []
+    specs: dict[str, list[dict]] = {}
+    errors: dict[str, str] = {}
+    skipped: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for section in sections:
+        try:
+            result = section.build(store, week)
+            if result is not None:
+                specs[section.key] = [chart.to_dict() for chart in result.charts]
+        except Exception as exc:
+            if strict:
+                raise
+            errors[section.key] = f"{type(exc).__name__}: {exc}"
+            rendered.append((section, None, errors[section.key]))
+            continue
+        if result is None:
+            skipped.append(section.key)
+            continue
+        for name, frame in result.tables.items():
+            tables[f"{section.key}_{name}.csv"] = frame
+        rendered.append((section, result, None))
+    cfg = load_config().get("report", {})
+    verdict = build_verdict(
+        rendered,
+        week=str(week),
+        stored=load_kpis(store),
+        fmt=_fmt_kpi,
+        unit_cost=float(cfg.get("unit_cost", 1.0)),
+        cost_unit=str(cfg.get("cost_unit", "units")),
+    )
+    return WeeklyReport(week, choice.note, rendered, specs, errors, skipped, tables, verdict)
+
+
 def build_report(
     store: Store,
     *,
@@ -136,79 +215,40 @@ def build_report(
     ``wb_kpi_history``, replacing an earlier run of the same week; a read-only
     store is left as it is.
 
-    A section that fails is shown as an error box and listed in
-    ``ReportResult.errors`` (``strict=True`` raises instead), so one broken
-    capability does not hide the others.
+    A section that fails (in its build or its charts) is shown as an error box
+    and listed in ``ReportResult.errors`` (``strict=True`` raises instead), so
+    one broken capability does not hide the others.
     """
-    if isinstance(week, str):
-        week = Week.parse(week)
-    if week is not None:
-        available = weeks_with_data(store)
-        if available and (week < available[0] or week > available[-1]):
-            raise WorkbenchError(
-                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
-                "Pick a week in that range."
-            )
-    choice = choose_week(store, week)
-    week = choice.week
+    from .kpis import record_kpis
+
+    report = compute_report(store, week=week, sections=sections, strict=strict)
+    week = report.week
     final = Path(out) / str(week)
-    sections = discover_sections() if sections is None else sections
-
-    rendered: list[tuple[Section, SectionResult | None, str | None]] = []
-    errors: dict[str, str] = {}
-    skipped: list[str] = []
-    tables: dict[str, pd.DataFrame] = {}
-    for section in sections:
-        try:
-            result = section.build(store, week)
-        except Exception as exc:
-            if strict:
-                raise
-            errors[section.key] = f"{type(exc).__name__}: {exc}"
-            rendered.append((section, None, errors[section.key]))
-            continue
-        if result is None:
-            skipped.append(section.key)
-            continue
-        for name, frame in result.tables.items():
-            tables[f"{section.key}_{name}.csv"] = frame
-        rendered.append((section, result, None))
-
-    from .kpis import load_kpis, record_kpis
-    from .verdict import build_verdict
-
-    cfg = load_config().get("report", {})
-    verdict = build_verdict(
-        rendered,
-        week=str(week),
-        stored=load_kpis(store),
-        fmt=_fmt_kpi,
-        unit_cost=float(cfg.get("unit_cost", 1.0)),
-        cost_unit=str(cfg.get("cost_unit", "units")),
-    )
-    page = _render(rendered, week=week, store=store, note=choice.note, verdict=verdict, files=sorted(tables))
+    page = _render(report, store=store)
     summary = {
         "week": str(week),
-        "week_note": choice.note,
+        "week_note": report.note,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "store": store.display_target,
-        "sections": {s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in rendered if r},
-        "errors": errors,
-        "skipped": skipped,
-        "this_week": verdict.to_dict(),
+        "sections": {
+            s.key: {"title": s.title, "kpis": r.kpis, "summary": r.summary} for s, r, _ in report.rendered if r
+        },
+        "errors": report.errors,
+        "skipped": report.skipped,
+        "this_week": report.verdict.to_dict(),
     }
     # The week folder is written under a temporary name and renamed into place: a reader (or a report
     # killed part way) finds the previous complete folder or the new one, never a mix.
     with atomic_folder(final) as folder:
-        for name, frame in tables.items():
+        for name, frame in report.tables.items():
             write_csv(frame, folder / name)
         write_text(folder / "index.html", page)
         write_json(summary, folder / "report.json")
     index = final / "index.html"
-    files = [index, final / "report.json", *(final / name for name in tables)]
+    files = [index, final / "report.json", *(final / name for name in report.tables)]
     if record:
         try:
-            record_kpis(store, str(week), {s.key: r.kpis for s, r, _ in rendered if r})
+            record_kpis(store, str(week), report.kpis())
         except Exception as exc:  # a read-only store (a notebook, an app): the report stands without history
             if "read-only" not in str(exc).lower() and "read only" not in str(exc).lower():
                 raise
@@ -216,10 +256,10 @@ def build_report(
         week=str(week),
         path=index,
         files=files,
-        sections=[s.key for s, r, _ in rendered if r],
-        errors=errors,
-        skipped=skipped,
-        note=choice.note,
+        sections=[s.key for s, r, _ in report.rendered if r],
+        errors=report.errors,
+        skipped=report.skipped,
+        note=report.note,
     )
 
 
@@ -309,20 +349,21 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _render(rendered, *, week: Week, store: Store, note: str = "", verdict=None, files=()) -> str:
+def _render(report: WeeklyReport, *, store: Store) -> str:
     from markupsafe import Markup
 
     from ._version import package_version
 
     charts: list[tuple[str, dict]] = []
     sections = []
-    for section, result, error in rendered:
+    week = report.week
+    for section, result, error in report.rendered:
         entry = {"id": f"section-{section.key}", "key": section.key, "title": section.title, "error": error}
         if error is None:
             chart_ids = []
-            for chart in result.charts:
+            for spec in report.specs.get(section.key, []):
                 cid = f"chart-{len(charts)}"
-                charts.append((cid, chart.to_dict()))
+                charts.append((cid, spec))
                 chart_ids.append(cid)
             entry |= {
                 "kpis": [(k.replace("_", " "), _fmt_kpi(k, v)) for k, v in result.kpis.items()],
@@ -353,8 +394,8 @@ def _render(rendered, *, week: Week, store: Store, note: str = "", verdict=None,
         vega_bundle=Markup(_vega_bundle()),
         embeds=Markup(embeds),
         sections=sections,
-        note=note,
-        verdict=verdict,
+        note=report.note,
+        verdict=report.verdict,
         spark=Markup,
-        files=list(files),
+        files=sorted(report.tables),
     )
