@@ -34,7 +34,7 @@ LAYERS = {
     "gate": 6,
     "verdict": 6,
     "sections": 7,
-    "loaders": 7,
+    "loaders": 7,  # notebooks: one module per capability, and the page helpers
     "commands": 8,
     "cli": 9,
 }

@@ -1,0 +1,45 @@
+"""What every notebook page shares: which store it reads, errors shown on the page, and app mode.
+
+Under ``marimo run`` a notebook is a read-only app for stakeholders: the store is opened read-only (waiting
+while a writer holds it) and nothing is written, to the store or to disk. Errors never reach the page as a
+traceback: :func:`attempt` turns them into the message the CLI would print, for a callout where the output
+would have been.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import WorkbenchError
+from ..safety import console_message, redact_url
+from ..store import resolve_target
+
+
+def store_label() -> str:
+    """The store this page reads, as shown to people (secrets redacted)."""
+    return redact_url(resolve_target(None))
+
+
+def attempt(fn: Callable[..., Any], *args, **kwargs) -> tuple[Any, str | None]:
+    """``(fn(...), None)``, or ``(None, message)`` when it raised: a workbench error's own message (the one
+    the CLI prints), or for anything else its type and text, never a traceback."""
+    try:
+        return fn(*args, **kwargs), None
+    except WorkbenchError as exc:
+        return None, console_message(str(exc), markup=False)
+    except Exception as exc:  # noqa: BLE001 - a page shows every error as a message
+        return None, console_message(f"Unexpected error ({type(exc).__name__}): {exc}", markup=False)
+
+
+def app_mode() -> bool:
+    """True when the notebook runs as a read-only app (``marimo run``), where write actions are off."""
+    if os.environ.get("WORKBENCH_APP_MODE") == "1":
+        return True
+    try:
+        import marimo as mo
+
+        return mo.app_meta().mode == "run"
+    except Exception:  # noqa: BLE001 - outside marimo there is no app
+        return False
