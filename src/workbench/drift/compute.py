@@ -100,7 +100,8 @@ class ColumnDrift:
         return "drifted" if self.drifted else "stable"
 
     def to_dict(self) -> dict:
-        """JSON-safe (:func:`workbench.results.json_safe`): ``p_adjusted`` and ``detail`` only where set."""
+        """JSON-safe (:func:`workbench.results.json_safe`): ``p_adjusted`` and ``detail`` only where set;
+        ``comparison`` is the sentence (``two-sample chi-square p = 0.44 > 0.05``)."""
         out = {
             "column": self.column,
             "kind": self.kind,
@@ -117,6 +118,7 @@ class ColumnDrift:
             out["p_adjusted"] = self.p_adjusted
         if self.detail:
             out["detail"] = self.detail
+        out["comparison"] = self.comparison()
         return json_safe(out)
 
 
@@ -168,8 +170,12 @@ class DriftResult:
         return [c.column for c in sorted(self.columns, key=lambda c: -c.severity) if c.drifted]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per column, keyed by ``column`` (features, then the label and prediction rows)."""
-        rows = [dict(scope=c.scope, **c.to_dict(), severity=c.severity) for c in self._all()]
+        """One row per column, keyed by ``column`` (features, then the label and prediction rows), with its
+        ``statistic``, ``statistic_kind``, ``compared_with``, ``drifted``, ``severity`` and ``comparison`` (the
+        sentence: ``K-S p = 3e-5 < 0.05``)."""
+        rows = [
+            dict(scope=c.scope, **c.to_dict(), severity=c.severity) for c in self._all()
+        ]
         frame = pd.DataFrame(rows)
         if "detail" in frame:
             frame = frame.drop(columns="detail")
