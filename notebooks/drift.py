@@ -59,6 +59,9 @@ def _(mo, result):
     def _verdict(c):
         return "—" if c is None else ("drifted" if c.drifted else "stable")
 
+    def _caption(c):
+        return "" if c is None else c.comparison()
+
     mo.hstack(
         [
             mo.stat(
@@ -67,8 +70,10 @@ def _(mo, result):
                 caption=f"{result.n_drifted} of {len(result.columns)}; dataset drift at {result.drift_share:.0%}",
             ),
             mo.stat(value="yes" if result.dataset_drift else "no", label="dataset drift"),
-            mo.stat(value=_verdict(result.label_drift), label="label distribution"),
-            mo.stat(value=_verdict(result.prediction_drift), label="predicted labels"),
+            mo.stat(value=_verdict(result.label_drift), label="label distribution",
+                    caption=_caption(result.label_drift)),
+            mo.stat(value=_verdict(result.prediction_drift), label="predicted labels",
+                    caption=_caption(result.prediction_drift)),
             mo.stat(value=f"{result.n_current:,}", label=f"items in {result.current}",
                     caption=f"reference {result.reference}: {result.n_reference:,}"),
         ],
@@ -81,8 +86,12 @@ def _(mo, result):
 def _(mo, result):
     mo.vstack(
         [
-            mo.md(f"## Drift table\n\nCorrection: {result.correction}. Severity is the statistic relative to its "
-                  "threshold (above 1 means drifted)."),
+            mo.md(f"## Drift table\n\nCorrection: {result.correction}. `statistic` is a p-value (drifted when "
+                  "below its threshold), a distance (drifted at or above it) or a ROC AUC (drifted above "
+                  "`compared_with`, the threshold on the same scale), as `statistic_kind` says; `comparison` "
+                  "reads it out. Severity is the statistic relative to what it is compared with (above 1 means "
+                  "drifted). Features use Evidently's methods; labels and predicted labels a two-sample "
+                  "chi-square, outside the dataset verdict."),
             mo.ui.table(result.to_frame(), page_size=15),
         ]
     )

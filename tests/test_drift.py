@@ -621,3 +621,155 @@ def test_drift_imports_only_the_layers_below_it():
     mine = ("workbench.drift", "workbench.loaders")
     others = {m.split(".")[1] for m in loaded if m.count(".") and not m.startswith(mine)}
     assert others <= {"_version", "config", "contract", "errors", "inputs", "results", "store"}, others
+
+
+# Issue 10, items 6 and 7: drift outputs say what their numbers are; label and prediction drift as two-sample tests.
+
+LABEL_WEEKS_BEFORE_CHANGES = ("2026-W42", "2026-W43")  # guideline v2 and a07's decline start in W44, the shift in W46
+
+
+def test_two_sample_chi_square_equals_scipy_contingency_table():
+    from scipy.stats import chi2_contingency
+
+    from workbench.drift.statistics import chi_square_2sample
+
+    ref = pd.Series({"a": 60, "b": 58, "c": 50, "d": 0})
+    cur = pd.Series({"b": 24, "a": 36, "c": 20, "e": 3})  # "e" only in the current window, "d" in neither
+    p, detail = chi_square_2sample(ref, cur)
+    table = np.array([[60, 58, 50, 0], [36, 24, 20, 3]])
+    chi2, expected_p, dof, _ = chi2_contingency(table, correction=False)
+    assert p == pytest.approx(expected_p, rel=1e-12)
+    assert detail == {"chi2": pytest.approx(chi2, rel=1e-12), "dof": dof} and dof == 3
+    assert chi_square_2sample(pd.Series({"a": 5}), pd.Series({"a": 9}))[0] == 1.0  # one value: nothing to compare
+
+
+def test_two_sample_chi_square_counts_the_references_own_noise():
+    """The same current counts against a reference of the same shares: the smaller the reference, the weaker the
+    evidence; Evidently's one-sample test takes the reference's shares as exact and does not notice."""
+    from workbench.drift.statistics import chi_square, chi_square_2sample
+
+    cur = pd.Series({"a": 120, "b": 80})
+    small, large = pd.Series({"a": 50, "b": 50}), pd.Series({"a": 50_000, "b": 50_000})
+    assert chi_square(small, cur) == pytest.approx(chi_square(large, cur), rel=1e-12)
+    assert chi_square_2sample(small, cur)[0] > chi_square_2sample(large, cur)[0]
+    assert chi_square_2sample(large, cur)[0] == pytest.approx(chi_square(large, cur), rel=1e-2)
+
+
+def test_no_label_drift_in_w42_with_the_two_sample_default_and_what_the_one_sample_test_said(demo_store, truth):
+    """Weekly label drift against the default reference (the first two weeks, 465 items) in the weeks before the
+    planted changes. Values pinned; the stricter demo check (W43 too) is the xfail test below."""
+    from scipy.stats import chi2_contingency
+
+    two = dr.compute_drift_by_week(demo_store, weeks=list(LABEL_WEEKS_BEFORE_CHANGES))
+    one = dr.compute_drift_by_week(demo_store, weeks=list(LABEL_WEEKS_BEFORE_CHANGES), methods={"label": "chisquare"})
+    assert two.reference == one.reference == "2026-W40..2026-W41"
+    got = {w: (two.result(w).label_drift, one.result(w).label_drift) for w in LABEL_WEEKS_BEFORE_CHANGES}
+    for new, old in got.values():
+        assert new.method == "chisquare_2sample" and old.method == "chisquare"
+        assert (new.n_reference, old.n_reference) == (465, 465)
+    # W42: stable with both tests.
+    assert not got["2026-W42"][0].drifted and got["2026-W42"][0].statistic == pytest.approx(0.440, abs=1e-3)
+    assert not got["2026-W42"][1].drifted and got["2026-W42"][1].statistic == pytest.approx(0.139, abs=1e-3)
+    # W43: Evidently's one-sample test flags it at p = 1.5e-4; the two-sample test is far weaker evidence
+    # (p = 0.028) but still below 0.05.
+    assert got["2026-W43"][1].drifted and got["2026-W43"][1].statistic == pytest.approx(1.51e-4, rel=1e-2)
+    assert got["2026-W43"][0].drifted and got["2026-W43"][0].statistic == pytest.approx(0.0280, abs=1e-3)
+    # The true class mix of the same items is stable in both weeks: W43's majority labels moved, its classes not.
+    items = demo_store.data("items").execute()
+    labelled = set(demo_store.data("annotations").execute().item_id)
+    items = items[items.item_id.isin(labelled)].assign(true=lambda f: f.item_id.map(truth["true_labels"]))
+    week = items.created_at.map(lambda t: str(Week.of(t)))
+    ref = items[week.isin(truth["weeks"][:2])].true.value_counts()
+    for w in LABEL_WEEKS_BEFORE_CHANGES:
+        table = pd.concat([ref, items[week == w].true.value_counts()], axis=1).fillna(0).T.to_numpy()
+        assert chi2_contingency(table, correction=False)[1] > 0.2, w
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="2026-W43's majority-vote labels differ from the reference's at p = 0.028 with the two-sample "
+    "chi-square (its true class mix does not, p = 0.24): the demo check 'no label drift before the planted "
+    "changes' holds for W42 only",
+)
+def test_demo_has_no_label_drift_before_the_planted_changes(demo_store):
+    weekly = dr.compute_drift_by_week(demo_store, weeks=list(LABEL_WEEKS_BEFORE_CHANGES))
+    assert [weekly.result(w).label_drift.drifted for w in LABEL_WEEKS_BEFORE_CHANGES] == [False, False]
+
+
+def test_label_and_prediction_methods_are_chosen_per_column(demo_store):
+    r = dr.compute_drift(
+        demo_store,
+        reference="2026-W40..2026-W41",
+        current="2026-W43",
+        columns=["device"],
+        methods={"label": "chisquare"},
+        config={"columns": {"predicted_label": {"method": "jensenshannon", "threshold": 0.2}}},
+    )
+    assert r.label_drift.method == "chisquare" and r.label_drift.statistic == pytest.approx(1.51e-4, rel=1e-2)
+    assert r.prediction_drift.method == "jensenshannon" and r.prediction_drift.threshold == 0.2
+    assert r.prediction_drift.statistic_kind == "distance"
+    default = dr.compute_drift(demo_store, reference="2026-W40..2026-W41", current="2026-W43", columns=["device"])
+    assert default.label_drift.method == default.prediction_drift.method == "chisquare_2sample"
+    assert default.params["label_methods"]["label"] == "chisquare_2sample"
+    # A feature may ask for the two-sample test too.
+    feat = dr.compute_drift(
+        demo_store, reference="2026-W40..2026-W41", current="2026-W46", columns=["device"],
+        methods={"device": "chisquare_2sample"}, include_labels=False,
+    )
+    assert feat.column("device").method == "chisquare_2sample" and feat.column("device").drifted
+
+
+def test_comparison_sentences_name_the_method_and_the_scale():
+    from workbench.drift.methods import comparison
+
+    assert comparison("ks", 3e-5, 0.05) == "K-S p = 3e-5 < 0.05"
+    assert comparison("chisquare_2sample", 0.44, 0.05) == "two-sample chi-square p = 0.44 > 0.05"
+    assert comparison("jensenshannon", 0.21, 0.1) == "Jensen-Shannon distance 0.21 > 0.1"
+    assert comparison("wasserstein", 0.04, 0.1) == "Wasserstein (normed) distance 0.04 < 0.1"
+    assert comparison("abs_text_content_drift", 0.5504, 0.55) == "domain classifier ROC AUC 0.5504 > 0.55"
+    assert comparison("perc_text_content_drift", 0.82, 0.6134, threshold=0.95) == (
+        "domain classifier ROC AUC 0.82 > 0.61 (the 95th percentile of random classifiers' ROC AUC)"
+    )
+    assert comparison("ks", 0.01, 0.05, p_adjusted=0.08) == "K-S p = 0.01, BH-adjusted 0.08 > 0.05"
+
+
+def test_every_output_row_says_what_its_number_is(weekly):
+    frame = weekly.to_frame()
+    assert {"statistic", "statistic_kind", "threshold", "compared_with", "drifted", "comparison"} <= set(frame)
+    kinds = frame.set_index("method")["statistic_kind"].groupby(level=0).first().to_dict()
+    assert kinds == {"chisquare": "p_value", "chisquare_2sample": "p_value", "ks": "p_value",
+                     "perc_text_content_drift": "roc_auc"}
+    # Severity is past 1 exactly for the drifted rows, whatever the statistic's kind.
+    assert ((frame.severity >= 1) == frame.drifted).all()
+    r = weekly.result("2026-W46")
+    note = r.column("note")
+    # Text: the ROC AUC is compared with the random classifiers' 95th percentile AUC, not with 0.95.
+    assert note.threshold == 0.95 and note.compared_with == note.detail["random_auc_percentile"]
+    assert 0.5 < note.compared_with < 0.7 < note.statistic
+    assert note.comparison().startswith(f"domain classifier ROC AUC 0.82 > {note.compared_with:.2f} (the 95th")
+    d = r.to_dict()
+    assert d["label_drift"]["statistic_kind"] == "p_value" and d["label_drift"]["method"] == "chisquare_2sample"
+    assert d["label_drift"]["comparison"].startswith("two-sample chi-square p = ")
+    lines = weekly.summary_lines("2026-W46")
+    assert "device (chi-square p = " in lines[1] and "pixel_" in lines[1]
+    assert lines[-2].endswith("stable (two-sample chi-square p = 0.16 > 0.05).")
+    assert r.summary_lines()[1] == "labels: stable (two-sample chi-square p = 0.16 > 0.05)"
+
+
+def test_history_stored_without_the_new_columns_still_loads(writable_store, weekly):
+    """A wb_drift_history written before statistic_kind and compared_with existed reads with them as nulls,
+    and storing a week on top of it keeps the old weeks' rows."""
+    old = weekly.to_frame().drop(columns=["statistic_kind", "compared_with", "comparison"])
+    old["computed_at"] = pd.Timestamp("2026-11-20")
+    old = old[[c for c in dr.HISTORY_COLUMNS if c in old]]
+    writable_store.write_table(dr.HISTORY_TABLE, old)
+    history = dr.load_drift_history(writable_store)
+    assert list(history.columns[: len(dr.HISTORY_COLUMNS)]) == dr.HISTORY_COLUMNS
+    assert history.statistic_kind.isna().all() and history.compared_with.isna().all()
+    dr.save_drift_history(writable_store, dr.compute_drift_by_week(writable_store, weeks=["2026-W46"]))
+    history = dr.load_drift_history(writable_store)
+    assert len(history) == len(old)
+    w46 = history[history.week == "2026-W46"]
+    assert w46.statistic_kind.notna().all() and (w46[w46.column == "label"].method == "chisquare_2sample").all()
+    assert history[history.week == "2026-W42"].statistic_kind.isna().all()
+    dr.drift_heatmap_chart(history).to_dict()  # old and new rows chart alike

@@ -50,10 +50,12 @@ def drift(
     sample: Annotated[int, typer.Option("--sample", help="Rows per window in the Evidently HTML sample.")] = 2000,
     seed: SeedOption = 0,
 ) -> None:
-    """Drift of input features (numeric, categorical, text), labels and predictions, with Evidently's tests.
+    """Drift of input features (numeric, categorical, text) with Evidently's tests, and of labels and predictions
+    with a two-sample chi-square.
 
     Writes OUT/drift.json: the dataset verdict over input features, each column's method, statistic,
-    threshold and verdict, and label and prediction drift under their own keys.
+    statistic_kind (p_value, distance or roc_auc), threshold, compared_with (the number on the statistic's
+    scale that decides drifted) and verdict, and label and prediction drift under their own keys.
     OUT/drift_top.html shows the distributions of the most drifted features.
 
     With --by week: OUT/drift_by_week.csv (a row per week and column), OUT/drift_heatmap.html, and the rows

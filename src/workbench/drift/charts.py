@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .compute import DriftResult
 
 WIDTH = 420
+# What a heatmap cell shows: a history stored before statistic_kind and compared_with existed has them as nulls.
+_HEATMAP_FIELDS = ["week", "column", "method", "statistic", "statistic_kind", "threshold", "compared_with", "drifted"]
 
 
 def distribution_chart(result: DriftResult, column: str) -> alt.Chart:
@@ -26,7 +28,7 @@ def distribution_chart(result: DriftResult, column: str) -> alt.Chart:
 
     data = result.distributions.get(column)
     c = result.column(column) if column in {x.column for x in result.columns} else None
-    title = column if c is None else f"{column}: {c.method} {c.statistic:.3g} ({'drifted' if c.drifted else 'stable'})"
+    title = column if c is None else f"{column}: {c.verdict} ({c.comparison()})"
     color = alt.Color("window:N", scale=alt.Scale(domain=["reference", "current"], range=["#7f7f7f", "#d62728"]))
     if data is None or data.empty:
         return alt.Chart(pd.DataFrame({"note": ["no distribution (text column)"]}), title=title).mark_text().encode(
@@ -72,9 +74,10 @@ def top_drifted_chart(result: DriftResult, *, n: int = 4) -> alt.VConcatChart | 
 
 
 def drift_heatmap_chart(frame: pd.DataFrame, *, max_columns: int = 40) -> alt.Chart:
-    """Features x weeks: how far past its threshold each statistic is (outlined cells drifted); with more
-    than ``max_columns`` features, the ones drifted in the most weeks, then nearest their thresholds over all
-    weeks (a shift that drifts every feature at once does not hide the ones that drifted before it)."""
+    """Features x weeks: each cell's severity (how far past what it is compared with its statistic is; outlined
+    cells drifted); with more than ``max_columns`` features, the ones drifted in the most weeks, then nearest
+    their thresholds over all weeks (a shift that drifts every feature at once does not hide the ones that
+    drifted before it)."""
     import altair as alt
 
     data = frame[frame["scope"] == "feature"] if "scope" in frame else frame
@@ -87,16 +90,24 @@ def drift_heatmap_chart(frame: pd.DataFrame, *, max_columns: int = 40) -> alt.Ch
         title = f"Feature drift per week, the {max_columns} most drifted of {n_features} features (outlined: drifted)"
     data = data.assign(severity_capped=data["severity"].clip(upper=3.0))
     return (
-        alt.Chart(data[["week", "column", "method", "statistic", "threshold", "drifted", "severity_capped"]])
+        alt.Chart(data[[c for c in _HEATMAP_FIELDS if c in data] + ["severity_capped"]])
         .mark_rect(stroke="black")
         .encode(
             x=alt.X("week:O", title="ISO week"),
             y=alt.Y("column:N", title=None, sort=None, axis=alt.Axis(labelFontSize=10)),
             color=alt.Color(
-                "severity_capped:Q", title="statistic / threshold", scale=alt.Scale(scheme="orangered", domain=[0, 3])
+                "severity_capped:Q", title="severity (> 1 drifted)", scale=alt.Scale(scheme="orangered", domain=[0, 3])
             ),
             strokeWidth=alt.condition("datum.drifted", alt.value(1.5), alt.value(0)),
-            tooltip=["week", "column", "method", alt.Tooltip("statistic:Q", format=".3g"), "threshold", "drifted"],
+            tooltip=[
+                "week",
+                "column",
+                "method",
+                alt.Tooltip("statistic:Q", format=".3g"),
+                alt.Tooltip("statistic_kind:N", title="statistic is a"),
+                alt.Tooltip("compared_with:Q", format=".3g", title="compared with"),
+                "drifted",
+            ],
         )
         .properties(width=WIDTH, height=alt.Step(13), title=title)  # 13 px a row: labels do not overlap
     )

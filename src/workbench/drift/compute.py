@@ -5,7 +5,13 @@ thresholds; the statistics are computed in the store, so windows of millions
 of rows stay cheap. The share of drifted *input features* decides the dataset
 verdict (``drift_share``, 0.5 by default, as Evidently); the drift of the
 annotation labels and of the predicted labels is reported beside it, outside
-that verdict.
+that verdict, with a two-sample chi-square by default
+(:data:`~workbench.drift.methods.LABEL_METHOD`).
+
+Every column says what its number is: ``statistic_kind`` (``p_value``,
+``distance`` or ``roc_auc``), ``compared_with`` (the number on the same scale
+that decides ``drifted``) and :meth:`ColumnDrift.comparison`, the sentence
+(``K-S p = 3e-5 < 0.05``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from . import summarising
 from .cache import _cached, summarise_reference
 from .configuration import DEFAULT_DRIFT_SHARE, drift_config, infer_kinds
 from .distributions import _distributions
-from .methods import CATEGORICAL, KINDS, METHODS, NUMERIC
+from .methods import CATEGORICAL, KINDS, LABEL_METHOD, METHODS, NUMERIC, comparison
 from .statistics import ColumnStatistic, benjamini_hochberg, column_statistic, column_statistics
 from .summary import WindowSummary
 from .windows import Window, _check_window, _resolve_windows
@@ -38,7 +44,13 @@ from .windows import Window, _check_window, _resolve_windows
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """Drift of one column: Evidently's method, statistic, threshold and verdict."""
+    """Drift of one column: the method, its statistic, threshold and verdict.
+
+    ``statistic`` is a p-value, a distance or a ROC AUC (``statistic_kind``);
+    ``compared_with`` is the number on the statistic's scale that decides
+    ``drifted`` (the threshold, or for ``perc_text_content_drift`` the random
+    classifiers' ROC AUC at the ``threshold`` percentile).
+    """
 
     column: str
     kind: str
@@ -53,17 +65,34 @@ class ColumnDrift:
     detail: dict = field(default_factory=dict)
 
     @property
+    def statistic_kind(self) -> str:
+        """``"p_value"`` (drifted when below), ``"distance"`` (drifted when at or above) or ``"roc_auc"``."""
+        return METHODS[self.method].statistic
+
+    @property
+    def compared_with(self) -> float | None:
+        """The number the statistic is compared with, on its own scale (``None``: no text classifier fitted)."""
+        return METHODS[self.method].compared_with(self.threshold, self.detail)
+
+    def comparison(self) -> str:
+        """The statistic against what it is compared with, naming the method (``K-S p = 3e-5 < 0.05``)."""
+        return comparison(
+            self.method, self.statistic, self.compared_with, threshold=self.threshold, p_adjusted=self.p_adjusted
+        )
+
+    @property
     def severity(self) -> float:
-        """How far past its threshold the statistic is (> 1 means drifted, for every method)."""
-        if METHODS[self.method].statistic == "p_value":
+        """How far past what it is compared with the statistic is (> 1 means drifted, for every method):
+        p-values on a log scale (``log p / log threshold``, the adjusted p-value where there is one), distances
+        as a ratio, ROC AUC as the lift over chance (``(auc - 0.5) / (cutoff - 0.5)``)."""
+        cut = self.compared_with
+        kind = self.statistic_kind
+        if kind == "p_value":
             p = self.p_adjusted if self.p_adjusted is not None else self.statistic
-            return math.log10(max(p, 1e-300)) / math.log10(self.threshold)
-        if self.method == "perc_text_content_drift":
-            cutoff = self.detail.get("random_auc_percentile", 0.5)
-            return (self.statistic - 0.5) / max(cutoff - 0.5, 1e-9)
-        if self.method == "abs_text_content_drift":
-            return (self.statistic - 0.5) / max(self.threshold - 0.5, 1e-9)
-        return self.statistic / self.threshold
+            return math.log10(max(p, 1e-300)) / math.log10(cut)
+        if kind == "roc_auc":
+            return 0.0 if cut is None else (self.statistic - 0.5) / max(cut - 0.5, 1e-9)
+        return self.statistic / cut
 
     @property
     def verdict(self) -> str:
@@ -71,13 +100,16 @@ class ColumnDrift:
         return "drifted" if self.drifted else "stable"
 
     def to_dict(self) -> dict:
-        """JSON-safe (:func:`workbench.results.json_safe`): ``p_adjusted`` and ``detail`` only where set."""
+        """JSON-safe (:func:`workbench.results.json_safe`): ``p_adjusted`` and ``detail`` only where set;
+        ``comparison`` is the sentence (``two-sample chi-square p = 0.44 > 0.05``)."""
         out = {
             "column": self.column,
             "kind": self.kind,
             "method": self.method,
             "statistic": self.statistic,
+            "statistic_kind": self.statistic_kind,
             "threshold": self.threshold,
+            "compared_with": self.compared_with,
             "drifted": self.drifted,
             "n_reference": self.n_reference,
             "n_current": self.n_current,
@@ -86,6 +118,7 @@ class ColumnDrift:
             out["p_adjusted"] = self.p_adjusted
         if self.detail:
             out["detail"] = self.detail
+        out["comparison"] = self.comparison()
         return json_safe(out)
 
 
@@ -137,8 +170,12 @@ class DriftResult:
         return [c.column for c in sorted(self.columns, key=lambda c: -c.severity) if c.drifted]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per column, keyed by ``column`` (features, then the label and prediction rows)."""
-        rows = [dict(scope=c.scope, **c.to_dict(), severity=c.severity) for c in self._all()]
+        """One row per column, keyed by ``column`` (features, then the label and prediction rows), with its
+        ``statistic``, ``statistic_kind``, ``compared_with``, ``drifted``, ``severity`` and ``comparison`` (the
+        sentence: ``K-S p = 3e-5 < 0.05``)."""
+        rows = [
+            dict(scope=c.scope, **c.to_dict(), severity=c.severity) for c in self._all()
+        ]
         frame = pd.DataFrame(rows)
         if "detail" in frame:
             frame = frame.drop(columns="detail")
@@ -176,7 +213,7 @@ class DriftResult:
         ]
         for name, c in (("labels", self.label_drift), ("predictions", self.prediction_drift)):
             if c is not None:
-                lines.append(f"{name}: {c.verdict} ({c.method} {c.statistic:.3g})")
+                lines.append(f"{name}: {c.verdict} ({c.comparison()})")
         return lines
 
 
@@ -240,8 +277,11 @@ def compute_drift(
     methods, thresholds
         Per-column overrides (Evidently's method names: ks, chisquare, z,
         wasserstein, jensenshannon, perc_text_content_drift,
-        abs_text_content_drift); ``[drift.columns.<name>]`` in the config sets
-        them too.
+        abs_text_content_drift, and chisquare_2sample, the two-sample
+        contingency chi-square); ``[drift.columns.<name>]`` in the config sets
+        them too. The ``label`` and ``predicted_label`` columns (label and
+        prediction drift) take them the same way; their default is
+        chisquare_2sample at p < 0.05.
     """
     config = drift_config() if config is None else config
     reference, current = _resolve_windows(store, reference, current, week=week, config=config)
@@ -293,9 +333,17 @@ def compute_drift(
     label = prediction = None
     notes = []
     if include_labels:
-        label, note = _label_drift(store, items, reference, current, seed=seed)
+        label, note = _label_drift(store, items, reference, current, seed=seed, override=per_column.get("label"))
         notes += [note] if note else []
-        prediction, note = _prediction_drift(store, items, reference, current, seed=seed, model_version=model_version)
+        prediction, note = _prediction_drift(
+            store,
+            items,
+            reference,
+            current,
+            seed=seed,
+            model_version=model_version,
+            override=per_column.get("predicted_label"),
+        )
         notes += [note] if note else []
 
     return DriftResult(
@@ -313,6 +361,11 @@ def compute_drift(
             "kinds": kinds,
             "overrides": per_column,
             "methods_source": "Evidently 0.7 defaults (get_stattest), statistics computed in the store",
+            "label_methods": {
+                "label": label.method if label else None,
+                "predicted_label": prediction.method if prediction else None,
+                "default": f"{LABEL_METHOD} (two-sample contingency chi-square, scipy.stats.chi2_contingency)",
+            },
             "notes": notes,
             "seed": seed,
         },
@@ -334,17 +387,25 @@ def _column_drift(s: ColumnStatistic, scope: str) -> ColumnDrift:
     )
 
 
-def _small_drift(store: Store, ref_t: ir.Table, cur_t: ir.Table, column: str, scope: str, labels, seed: int):
+def _small_drift(
+    store: Store, ref_t: ir.Table, cur_t: ir.Table, column: str, scope: str, labels, seed: int, override: dict | None
+):
     kinds = {column: CATEGORICAL}
     r = _cached(store, (scope, labels[0]), ref_t, kinds, label=labels[0])
     c = summarising.summarise(cur_t, kinds, label=labels[1], bins_from=r)
     if not r.profiles[column].n or not c.profiles[column].n:
         side = labels[0] if not r.profiles[column].n else labels[1]
         return None, f"no {scope} drift: window '{side}' has no {scope}s"
-    return _column_drift(column_statistic(r, c, column, seed=seed), scope), None
+    override = override or {}
+    stat = column_statistic(
+        r, c, column, method=override.get("method") or LABEL_METHOD, threshold=override.get("threshold"), seed=seed
+    )
+    return _column_drift(stat, scope), None
 
 
-def _label_drift(store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int):
+def _label_drift(
+    store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int, override: dict | None = None
+):
     """Drift of the items' majority-vote labels (one label per item: annotations of one item are not
     independent draws, so counting annotations would overstate the evidence)."""
     if not store.has("annotations"):
@@ -356,11 +417,18 @@ def _label_drift(store: Store, items: ir.Table, reference: Window, current: Wind
         return consensus.semi_join(w.apply(items).select("item_id"), "item_id").select("label")
 
     windows = (str(reference), str(current))
-    return _small_drift(store, labels(reference), labels(current), "label", "label", windows, seed)
+    return _small_drift(store, labels(reference), labels(current), "label", "label", windows, seed, override)
 
 
 def _prediction_drift(
-    store: Store, items: ir.Table, reference: Window, current: Window, *, seed: int, model_version: str | None = None
+    store: Store,
+    items: ir.Table,
+    reference: Window,
+    current: Window,
+    *,
+    seed: int,
+    model_version: str | None = None,
+    override: dict | None = None,
 ):
     if not store.has("predictions"):
         return None, "no prediction drift: the store has no predictions"
@@ -376,4 +444,6 @@ def _prediction_drift(
         return pred.semi_join(w.apply(items).select("item_id"), "item_id").select("predicted_label")
 
     windows = (str(reference), str(current))
-    return _small_drift(store, preds(reference), preds(current), "predicted_label", "prediction", windows, seed)
+    return _small_drift(
+        store, preds(reference), preds(current), "predicted_label", "prediction", windows, seed, override
+    )

@@ -1,6 +1,7 @@
 """Evidently's drift tests applied to two window summaries, one column at a time.
 
-* chi-square, Z-test and Jensen-Shannon need only value counts;
+* chi-square, Z-test and Jensen-Shannon need only value counts, and so does
+  the two-sample (contingency) chi-square, which is not Evidently's;
 * the normed Wasserstein distance comes from the histograms
   (:mod:`~workbench.drift.wasserstein`);
 * Kolmogorov-Smirnov is Evidently's choice only for references of at most
@@ -58,6 +59,23 @@ def chi_square(ref: pd.Series, cur: pd.Series) -> float:
     f_exp = r * (c.sum() / r.sum())
     with np.errstate(divide="ignore", invalid="ignore"):  # a value new in the current window: p = 0, as Evidently
         return float(chisquare(c, f_exp)[1])
+
+
+def chi_square_2sample(ref: pd.Series, cur: pd.Series) -> tuple[float, dict]:
+    """Two-sample chi-square p-value: the 2 x k contingency table of reference and current counts
+    (``scipy.stats.chi2_contingency``, no continuity correction).
+
+    Evidently's :func:`chi_square` takes the reference's shares as exact; this test counts the reference's own
+    sampling noise too, so a small reference does not make ordinary weeks look drifted. A value seen in only one
+    window counts (its expected count in the other is positive); one value in all gives p = 1.
+    """
+    from scipy.stats import chi2_contingency
+
+    keys, r, c = _aligned_counts(ref[ref > 0], cur[cur > 0])
+    if len(keys) < 2:
+        return 1.0, {"chi2": 0.0, "dof": 0}
+    chi2, p, dof, _ = chi2_contingency(np.vstack([r, c]), correction=False)
+    return float(p), {"chi2": float(chi2), "dof": int(dof)}
 
 
 def z_test(ref: pd.Series, cur: pd.Series) -> float:
@@ -205,12 +223,15 @@ def column_statistic(
     m = METHODS[name]
     thr = m.default_threshold if threshold is None else float(threshold)
     detail: dict = {}
-    if name in ("chisquare", "z", "jensenshannon"):
+    if name in ("chisquare", "z", "jensenshannon", "chisquare_2sample"):
         rv = ref.value_counts.get(column)
         cv = cur.value_counts.get(column)
         if rv is None or cv is None:
             rv, cv = _counts_now(ref, column), _counts_now(cur, column)
-        stat = {"chisquare": chi_square, "z": z_test, "jensenshannon": jensen_shannon}[name](rv, cv)
+        if name == "chisquare_2sample":
+            stat, detail = chi_square_2sample(rv, cv)
+        else:
+            stat = {"chisquare": chi_square, "z": z_test, "jensenshannon": jensen_shannon}[name](rv, cv)
         drifted = m.drifted(stat, thr)
     elif name == "ks":
         stat, detail = ks_test(ref, cur, column)

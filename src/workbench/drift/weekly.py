@@ -2,7 +2,8 @@
 
 :func:`compute_drift_by_week` compares every ISO week with one reference (by
 default the first two weeks with data); :func:`save_drift_history` stores the
-result in ``wb_drift_history``, :func:`load_drift_history` reads it back.
+result in ``wb_drift_history``, :func:`load_drift_history` reads it back
+(a history stored before a column was added gets that column as nulls).
 """
 
 from __future__ import annotations
@@ -89,14 +90,14 @@ class WeeklyDrift:
         lines = [
             f"{week} against the reference {self.reference} ({result.n_reference:,} items): {verdict}; "
             f"{result.n_drifted} of {len(result.columns)} input features drifted ({result.drifted_share:.0%}, "
-            f"threshold {result.drift_share:.0%}). Methods and thresholds are Evidently's defaults.",
+            f"threshold {result.drift_share:.0%}). Feature methods and thresholds are Evidently's defaults.",
         ]
         drifted = result.drifted_columns()
         if drifted:
             listed = []
             for name in drifted[:max_listed]:
                 c = result.column(name)
-                listed.append(f"{name} ({c.method} {c.statistic:.3g}, since {self.drifted_since(name, week)})")
+                listed.append(f"{name} ({c.comparison()}, since {self.drifted_since(name, week)})")
             more = f" and {len(drifted) - max_listed} more" if len(drifted) > max_listed else ""
             lines.append("Drifted features: " + "; ".join(listed) + more + ".")
         earlier = [(w, r.drifted_share) for w, r in self.results if w < week]
@@ -106,11 +107,11 @@ class WeeklyDrift:
             c = result.label_drift
             lines.append(
                 f"Label distribution (majority label per item, outside the dataset verdict): "
-                f"{c.verdict} ({c.method} {c.statistic:.3g}, threshold {c.threshold:g})."
+                f"{c.verdict} ({c.comparison()})."
             )
         if result.prediction_drift is not None:
             c = result.prediction_drift
-            lines.append(f"Predicted labels: {c.verdict} ({c.method} {c.statistic:.3g}).")
+            lines.append(f"Predicted labels (outside the dataset verdict): {c.verdict} ({c.comparison()}).")
         return lines
 
     def drifted_since(self, column: str, week: str | Week) -> str:
@@ -221,7 +222,9 @@ HISTORY_COLUMNS = [
     "kind",
     "method",
     "statistic",
+    "statistic_kind",
     "threshold",
+    "compared_with",
     "drifted",
     "p_adjusted",
     "severity",
@@ -235,7 +238,16 @@ HISTORY_COLUMNS = [
 
 
 def load_drift_history(store: Store) -> pd.DataFrame:
-    """The stored weekly drift rows (empty when ``workbench drift --by week`` never ran)."""
+    """The stored weekly drift rows (empty when ``workbench drift --by week`` never ran).
+
+    A history stored by an earlier version lacks the later columns (``statistic_kind``, ``compared_with``);
+    they are added as nulls, so old and new rows read alike.
+    """
     if not store.has(HISTORY_TABLE):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    return store.table(HISTORY_TABLE).order_by(["week", "scope", "column"]).execute()
+    frame = store.table(HISTORY_TABLE).order_by(["week", "scope", "column"]).execute()
+    for column in HISTORY_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    extra = [c for c in frame.columns if c not in HISTORY_COLUMNS]
+    return frame[HISTORY_COLUMNS + extra]

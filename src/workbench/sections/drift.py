@@ -42,12 +42,17 @@ def build(store: Store, week: Week) -> SectionResult | None:
             "dataset_drift": result.dataset_drift,
             "drifted_features": result.n_drifted,
             "label_drift": None if result.label_drift is None else result.label_drift.drifted,
+            "label_drift_method": None if result.label_drift is None else result.label_drift.method,
         },
         charts=charts,
         tables={"columns": features, "by_week": summary_frame},
         show=["by_week"],
         notes=[
-            "Statistics are computed in the store with Evidently's method choice and thresholds; "
+            "Statistics are computed in the store with Evidently's method choice and thresholds for features; "
+            "labels and predicted labels use a two-sample chi-square (the reference's own sampling noise counted), "
+            "outside the dataset verdict. Each statistic is a p-value (drifted when below its threshold), a "
+            "distance (drifted at or above it) or a ROC AUC (drifted above the threshold on the same scale); "
+            "the table's statistic_kind and compared_with say which. "
             "workbench drift --by week --html writes Evidently's own report on a sample."
         ],
     )
