@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import drift as dr
 from ..errors import BadInputError
 from ..inputs.weeks import Week, item_weeks
-from ..report import Section, SectionResult
+from ..report import Action, Section, SectionResult
 from ..store import Store
 
 
@@ -35,7 +35,13 @@ def build(store: Store, week: Week) -> SectionResult | None:
         dr.drift_heatmap_chart(frame),
         dr.top_drifted_chart(result, n=3),
     ]
+    status, reason, actions = _verdict(result, summary_frame, str(week), weekly.reference)
     return SectionResult(
+        status=status,
+        status_reason=reason,
+        actions=actions,
+        headline={"drifted_share": "down"},
+        history={"drifted_share": dict(zip(summary_frame["week"], summary_frame["drifted_share"], strict=True))},
         summary=weekly.summary_lines(str(week)),
         kpis={
             "drifted_share": round(result.drifted_share, 4),
@@ -56,6 +62,39 @@ def build(store: Store, week: Week) -> SectionResult | None:
             "workbench drift --by week --html writes Evidently's own report on a sample."
         ],
     )
+
+
+def _verdict(result, by_week, week: str, reference: str):
+    """Red on dataset drift, amber when some feature, the labels or the predictions moved; the actions."""
+    n, k = result.n_drifted, len(result.columns)
+    moved_labels = result.label_drift is not None and result.label_drift.drifted
+    moved_preds = result.prediction_drift is not None and result.prediction_drift.drifted
+    status = "red" if result.dataset_drift else ("amber" if n or moved_labels or moved_preds else "green")
+    reason = f"{n} of {k} input features drifted ({result.drifted_share:.0%}) against {reference}"
+    actions = []
+    if result.dataset_drift:
+        since = week
+        for w, drifted in zip(by_week["week"][::-1], by_week["dataset_drift"][::-1], strict=True):
+            if w > week:
+                continue
+            if not drifted:
+                break
+            since = w
+        actions.append(
+            Action(
+                f"Inputs drifted since {since} in {n} of {k} features: route production items to annotation "
+                "and check the model on them",
+                "#section-drift",
+                3,
+            )
+        )
+    elif n:
+        actions.append(Action(f"Look into the {n} drifted input feature(s): {', '.join(result.drifted_columns()[:5])}",
+                              "#section-drift", 2))
+    if moved_labels:
+        actions.append(Action(f"The label mix moved this week ({result.label_drift.method}): check the guidelines "
+                              "and who labeled", "#section-drift", 2))
+    return status, reason, actions
 
 
 SECTION = Section(key="drift", title="Input drift", order=40, build=build)
