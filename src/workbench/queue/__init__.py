@@ -11,6 +11,13 @@
   pre-label acceptance (:func:`adjudicated_labels`, :func:`prelabel_acceptance`).
 """
 
+from .adjudication import (
+    PrelabelAcceptance,
+    adjudicated_labels,
+    apply_adjudications,
+    crowd_accuracy_on_adjudicated,
+    prelabel_acceptance,
+)
 from .build import (
     ENTRY_COLUMNS,
     TIERS,
@@ -26,35 +33,50 @@ from .build import (
     select_batch,
 )
 from .config import DEFAULT_WEIGHTS, QueueSettings, check_weights, parse_weight_options, queue_settings
+from .export import QueueFormat, export_queue, queue_frame, resolve_format
+from .ingest import ADJUDICATIONS_TABLE, LINEAGE_TABLE, LabelsIngested, ingest_labels
 from .signals import SIGNALS, Signal, SignalContext, SignalUnavailable, register_signal
 from .table import PENDING, QUEUE_TABLE, STATUSES, pending_items, read_queue, set_status
 
 __all__ = [
+    "ADJUDICATIONS_TABLE",
     "DEFAULT_WEIGHTS",
     "ENTRY_COLUMNS",
+    "LINEAGE_TABLE",
     "PENDING",
     "QUEUE_TABLE",
     "SIGNALS",
     "STATUSES",
     "TIERS",
+    "LabelsIngested",
+    "PrelabelAcceptance",
     "QueueBatch",
+    "QueueFormat",
     "QueueSettings",
     "Signal",
     "SignalContext",
     "SignalSet",
     "SignalUnavailable",
+    "adjudicated_labels",
+    "apply_adjudications",
     "batch_rows",
     "build_queue",
     "check_weights",
     "combine_signals",
     "compute_signals",
+    "crowd_accuracy_on_adjudicated",
     "current_guideline_version",
+    "export_queue",
+    "ingest_labels",
     "parse_weight_options",
     "pending_items",
+    "prelabel_acceptance",
+    "queue_frame",
     "queue_settings",
     "read_queue",
     "reasons_text",
     "register_signal",
+    "resolve_format",
     "save_queue",
     "select_batch",
     "set_status",

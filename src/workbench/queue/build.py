@@ -129,7 +129,7 @@ def reasons_text(reasons: list[dict]) -> str:
         if r.get("detail"):
             text += f" ({r['detail']})"
         parts.append(text)
-    return "; ".join(parts) or "no signal (calibration)"
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -257,6 +257,13 @@ def _collapse_duplicates(store, ranked: pd.DataFrame, *, distance: float, limit:
     return pd.concat([kept, rest], ignore_index=True), int(dropped.sum()), None
 
 
+def check_budget(budget) -> int:
+    """A budget is a whole number > 0."""
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
+        raise BadInputError(f"--budget {budget!r}: the budget is how many items to queue; give a whole number > 0.")
+    return int(budget)
+
+
 def select_batch(
     store,
     signals: SignalSet,
@@ -268,12 +275,10 @@ def select_batch(
     exclude: set[str] | None = None,
 ) -> QueueBatch:
     """Choose a batch from computed signals (see :func:`build_queue`)."""
-    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
-        raise BadInputError(
-            f"--budget {budget!r}: the budget is the number of items to queue; give a whole number > 0."
-        )
+    check_budget(budget)
     settings = settings or queue_settings()
     ranked = combine_signals(signals, settings.weights)
+    scored = ranked
     ctx = signals.context
     notes: list[str] = []
     items = ctx.items
@@ -330,7 +335,7 @@ def select_batch(
     if len(batch) < budget:
         notes.append(f"only {len(batch)} item(s) have a priority above 0 and fit the caps; the budget was {budget}")
 
-    gold = _inject_gold(ctx, batch, gold_ids - pending, rate=settings.gold_rate, budget=budget, seed=seed)
+    gold = _inject_gold(ctx, batch, gold_ids - pending, scored, rate=settings.gold_rate, budget=budget, seed=seed)
     if settings.gold_rate > 0 and not gold_ids:
         notes.append("no gold items in the store, so none were injected")
     entries = pd.concat([batch, gold], ignore_index=True)
@@ -378,23 +383,37 @@ def _suggestions(ctx: SignalContext, item_ids: pd.Series):
     return list(top), list(score), [version if p >= 0 else None for p in pos]
 
 
-def _inject_gold(ctx, batch: pd.DataFrame, gold_ids: set[str], *, rate: float, budget: int, seed: int) -> pd.DataFrame:
-    """Gold entries on top of the budget, each placed at the priority of a random regular entry."""
+def _inject_gold(
+    ctx, batch: pd.DataFrame, gold_ids: set[str], scored: pd.DataFrame, *, rate: float, budget: int, seed: int
+) -> pd.DataFrame:
+    """Gold entries on top of the budget, placed among the regular ones.
+
+    Gold items that any signal scores are drawn first, so they carry reasons of their own; each takes a
+    priority between two neighbouring regular entries (drawn at random), so it sits among them.
+    """
     columns = list(batch.columns)
     candidates = sorted(gold_ids - set(batch["item_id"]))
     n = min(len(candidates), math.ceil(rate * budget)) if rate > 0 else 0
     if n == 0 or batch.empty:
         return pd.DataFrame(columns=columns)
     rng = np.random.default_rng(seed)
-    picked = list(rng.choice(candidates, n, replace=False))
+    scored = scored.set_index("item_id")
+    with_reasons = [c for c in candidates if c in scored.index and scored.at[c, "priority"] > 0]
+    others = [c for c in candidates if c not in set(with_reasons)]
+    picked = list(rng.permutation(with_reasons))[:n]
+    picked += list(rng.permutation(others))[: n - len(picked)]
+    levels = np.sort(batch["priority"].to_numpy())[::-1]
+    slots = rng.integers(0, len(levels), n)
+    below = np.append(levels[1:], levels[-1] * 0.5)
+    priority = (levels[slots] + below[slots]) / 2.0
     labels = ctx.labels.set_index("item_id")["label"] if len(ctx.labels) else pd.Series(dtype=object)
     suggested, score, version = _suggestions(ctx, pd.Series(picked))
     gold = pd.DataFrame(
         {
             "item_id": picked,
-            "priority": rng.choice(batch["priority"].to_numpy(), n),
-            "top_signal": None,
-            "reasons": [[] for _ in picked],
+            "priority": priority,
+            "top_signal": [scored["top_signal"].get(i) for i in picked],
+            "reasons": [scored["reasons"].get(i, []) if i in scored.index else [] for i in picked],
             "label": [labels.get(i) for i in picked],
             "suggested_label": suggested,
             "suggested_score": score,
@@ -449,10 +468,7 @@ def build_queue(
     ...     batch = build_queue(store, budget=100)
     >>> batch.to_frame().head()  # doctest: +SKIP
     """
-    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
-        raise BadInputError(
-            f"--budget {budget!r}: the budget is the number of items to queue; give a whole number > 0."
-        )
+    check_budget(budget)
     settings = settings or queue_settings()
     names = [n for n, w in settings.weights.items() if w > 0] + (["gap"] if "gap" not in settings.weights else [])
     signals = compute_signals(store, names=list(dict.fromkeys(names)), seed=seed, model_version=model_version)
@@ -470,9 +486,9 @@ def batch_rows(batch: QueueBatch, *, status: str = "open") -> pd.DataFrame:
             "rank": e["rank"].astype("int64"),
             "priority": e["priority"].astype(float),
             "reasons": [json.dumps(json_safe(r)) for r in e["reasons"]],
-            "tier": e["tier"],
+            "tier": e["tier"].astype("string"),
             "status": status,
-            "guideline_version": batch.guideline_version,
+            "guideline_version": pd.Series([batch.guideline_version] * len(e), dtype="string"),
             "is_gold": e["is_gold"].astype(bool),
             "updated_at": batch.created_at,
         }
