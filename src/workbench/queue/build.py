@@ -338,7 +338,8 @@ def select_batch(
     gold = _inject_gold(ctx, batch, gold_ids - pending, scored, rate=settings.gold_rate, budget=budget, seed=seed)
     if settings.gold_rate > 0 and not gold_ids:
         notes.append("no gold items in the store, so none were injected")
-    entries = pd.concat([batch, gold], ignore_index=True)
+    entries = pd.concat([batch, gold], ignore_index=True) if len(gold) else batch.reset_index(drop=True)
+    entries["is_gold"] = entries["is_gold"].astype(bool)
     entries["tier"] = _tiers(entries, signals, settings)
     entries = entries.sort_values(["priority", "item_id"], ascending=[False, True], kind="stable")
     entries["rank"] = np.arange(1, len(entries) + 1)
