@@ -375,3 +375,87 @@ def test_round_trip_through_label_studio(label_studio, tmp_path):
         ["it5", "m-probs", 0.1, 0.7, 0.2]
     ]
     assert "4 predictions with only the top choice" in cli.output
+
+
+def test_queue_round_trip_through_label_studio(label_studio, demo_store_path, tmp_path):
+    """`workbench queue --format labelstudio` -> a real project labeled by three users -> `workbench ingest-labels`."""
+    server = label_studio
+    store_path = tmp_path / "wb.duckdb"
+    shutil.copy(demo_store_path, store_path)
+    runner = CliRunner()
+    out = tmp_path / "queue.json"
+    res = runner.invoke(
+        app,
+        ["--store", str(store_path), "queue", "--budget", "6", "--gold-rate", "0", "--format", "labelstudio"]
+        + ["--weight", "drift_novelty=0", "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    tasks = json.loads(out.read_text())
+    assert len(tasks) == 6
+    assert [t["data"]["priority"] for t in tasks] == sorted((t["data"]["priority"] for t in tasks), reverse=True)
+    queue_id = tasks[0]["data"]["queue_id"]
+    project = api(
+        server,
+        "POST",
+        "/api/projects",
+        {"title": "workbench queue", "label_config": out.with_suffix(".xml").read_text()},
+    )
+    imported = api(server, "POST", f"/api/projects/{project['id']}/import", tasks)
+    assert imported["task_count"] == 6
+    listed = api(server, "GET", f"/api/tasks?project={project['id']}&page_size=100")
+    task_of = {t["data"]["item_id"]: t["id"] for t in (listed["tasks"] if isinstance(listed, dict) else listed)}
+    items = [t["data"]["item_id"] for t in tasks]
+
+    admin = api(server, "GET", "/api/current-user/whoami")
+    users = {ADMIN: (admin["id"], server.token)}
+    for email in ("q1@example.com", "q2@example.com"):
+        users[email] = sign_up(server, email, "annotator-pass-1")
+    labels = {
+        (items[0], ADMIN): "one",
+        (items[0], "q1@example.com"): "seven",
+        (items[1], "q1@example.com"): "two",
+        (items[1], "q2@example.com"): "two",
+        (items[2], "q2@example.com"): "nine",
+        (items[3], ADMIN): "four",
+    }
+    for (item, email), label in labels.items():
+        uid, token = users[email]
+        body = {
+            "result": [{"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [label]}}],
+            "lead_time": 3.0,
+        }
+        assert api(server, "POST", f"/api/tasks/{task_of[item]}/annotations", body, token=token)["completed_by"] == uid
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(download(server, f"/api/projects/{project['id']}/export?exportType=JSON&download_all_tasks=true"))
+    )
+    for added in (6, 0):  # idempotent
+        res = runner.invoke(app, ["--store", str(store_path), "ingest-labels", str(export)])
+        assert res.exit_code == 0, res.output
+        assert f"annotations  +{added} " in res.output
+
+    by_id = {str(uid): email for email, (uid, _) in users.items()}
+    with Store.open(store_path, read_only=True) as store:
+        lineage = store.con.table("wb_label_lineage").execute()
+        queue = store.con.table("wb_queue").execute().set_index("item_id")
+        ann = store.data("annotations", lineage=True).execute()
+    assert not lineage.duplicated(["item_id", "annotator_id"]).any()
+    got = {(r.item_id, by_id[r.annotator_id]): r.label for r in lineage.itertuples()}
+    assert got == labels
+    assert set(lineage["queue_id"]) == {queue_id}
+    assert (lineage["guideline_version"] == lineage["item_id"].map(queue["guideline_version"])).all()
+    assert set(lineage["tier"]) <= {"expert", "generalist"}
+    new = ann[ann["wb_source_file"] == str(export.resolve())]
+    assert len(new) == 6 and set(new["duration_s"]) == {3.0}
+    assert {(r.item_id, r.annotator_id, r.label) for r in new.itertuples()} == {
+        (r.item_id, r.annotator_id, r.label) for r in lineage.itertuples()
+    }
+    assert set(queue.loc[items[:4], "status"]) == {"done"} and set(queue.loc[items[4:], "status"]) == {"exported"}
+
+    # the whole-project export through `workbench import labelstudio` gives the same annotations
+    res = runner.invoke(app, ["import", "labelstudio", str(export), "--out", str(tmp_path / "ds")])
+    assert res.exit_code == 0, res.output
+    imported_ann = read_dataset(tmp_path / "ds").tables["annotations"]
+    assert {(r.item_id, r.annotator_id, r.label) for r in imported_ann.itertuples()} == {
+        (r.item_id, r.annotator_id, r.label) for r in lineage.itertuples()
+    }

@@ -162,8 +162,11 @@ def feature_encoder(
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     if numeric:
         parts.append(
-            ("numeric", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
-             numeric)
+            (
+                "numeric",
+                make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+                numeric,
+            )
         )
     for col in [c for c, k in kinds.items() if k == CATEGORICAL]:
         enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency, sparse_output=True)

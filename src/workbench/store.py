@@ -299,6 +299,40 @@ class Store:
             return
         self.con.insert(name, ibis.memtable(frame))
 
+    def replace_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Replace one of the workbench's own ``wb_`` tables with ``frame`` (e.g. after a status change)."""
+        if not name.startswith("wb_"):
+            raise ValueError(f"workbench tables are prefixed wb_: {name}")
+        self.con.create_table(name, ibis.memtable(frame), overwrite=True)
+
+    def append_rows(self, name: str, frame: pd.DataFrame, *, source_file: str) -> int:
+        """Append rows to a contract table with lineage, skipping rows whose content is stored; returns rows added.
+
+        The rows get ``wb_row_hash`` (their content), ``wb_source_file`` and ``wb_ingested_at`` as in
+        :meth:`ingest`, and the stored table's columns and types (absent optional columns become null).
+        Columns the stored table lacks are an error. Call it inside :meth:`transaction`.
+        """
+        if name not in CONTRACT_TABLES:
+            raise ValueError(f"append_rows writes contract tables ({', '.join(CONTRACT_TABLES)}): {name}")
+        frame = frame.copy()
+        frame["wb_row_hash"] = content_hash(frame)
+        frame = frame.drop_duplicates("wb_row_hash")
+        frame["wb_source_file"] = str(source_file)
+        frame["wb_ingested_at"] = datetime.now(UTC).replace(tzinfo=None)
+        if not self.has(name):
+            self.con.create_table(name, ibis.memtable(frame))
+            return len(frame)
+        stored = self.con.table(name)
+        extra = [c for c in frame.columns if c not in stored.columns]
+        if extra:
+            raise BadInputError(f"table '{name}' has no column(s) {', '.join(extra)}; the store keeps its columns.")
+        incoming = _align(ibis.memtable(frame), stored, name)
+        new = incoming.anti_join(stored.select("wb_row_hash"), "wb_row_hash")
+        n_new = int(new.count().execute())
+        if n_new:
+            self.con.insert(name, new)
+        return n_new
+
     def ingest(
         self,
         dataset: Dataset | str | Path,

@@ -47,9 +47,7 @@ def _data_version(store: Store) -> tuple:
     return (int(t.count().execute()),)
 
 
-def summarise_reference(
-    store: Store, window: Window, kinds: dict[str, str], *, n_bins: int = N_BINS
-) -> WindowSummary:
+def summarise_reference(store: Store, window: Window, kinds: dict[str, str], *, n_bins: int = N_BINS) -> WindowSummary:
     """The reference window's summary, computed once and reused: in memory for the process, and on disk beside
     a DuckDB store file (``<store>.cache/drift/``) for later processes, e.g. next week's ``workbench drift``
     against the same reference. An entry stands while the window's rows do (their count and latest

@@ -31,8 +31,10 @@ def distribution_chart(result: DriftResult, column: str) -> alt.Chart:
     title = column if c is None else f"{column}: {c.verdict} ({c.comparison()})"
     color = alt.Color("window:N", scale=alt.Scale(domain=["reference", "current"], range=["#7f7f7f", "#d62728"]))
     if data is None or data.empty:
-        return alt.Chart(pd.DataFrame({"note": ["no distribution (text column)"]}), title=title).mark_text().encode(
-            text="note:N"
+        return (
+            alt.Chart(pd.DataFrame({"note": ["no distribution (text column)"]}), title=title)
+            .mark_text()
+            .encode(text="note:N")
         )
     if data["value"].isna().all():
         return (

@@ -65,8 +65,14 @@ def evidently_report_html(
     return banner + html
 
 
-def _run_evidently(reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, str], *, html: bool = False,
-                   drift_share: float = DEFAULT_DRIFT_SHARE):
+def _run_evidently(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: dict[str, str],
+    *,
+    html: bool = False,
+    drift_share: float = DEFAULT_DRIFT_SHARE,
+):
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 

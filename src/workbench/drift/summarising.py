@@ -70,8 +70,7 @@ def _finite(value) -> bool:
 def _non_finite(table: ir.Table, kinds: dict[str, str]) -> set[str]:
     """Numeric columns holding NaN or infinities in ``table`` (one query; integer and decimal columns cannot)."""
     maybe = [
-        c for c, k in kinds.items()
-        if k == NUMERIC and (table[c].type().is_floating() or table[c].type().is_string())
+        c for c, k in kinds.items() if k == NUMERIC and (table[c].type().is_floating() or table[c].type().is_string())
     ]
     if not maybe:
         return set()
@@ -125,8 +124,13 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
         aggs = {}
         for i, c in enumerate(numeric):
             x = table[c]
-            aggs |= {f"n{i}": x.count(), f"mean{i}": x.mean(),
-                     f"std{i}": x.std(how="pop"), f"min{i}": x.min(), f"max{i}": x.max()}
+            aggs |= {
+                f"n{i}": x.count(),
+                f"mean{i}": x.mean(),
+                f"std{i}": x.std(how="pop"),
+                f"min{i}": x.min(),
+                f"max{i}": x.max(),
+            }
         row = table.aggregate(**aggs).execute().iloc[0]
         for i, c in enumerate(numeric):
             stats[c] = {k: row[f"{k}{i}"] for k in ("n", "mean", "std", "min", "max")}
@@ -152,15 +156,17 @@ def profile(table: ir.Table, kinds: dict[str, str]) -> tuple[int, dict[str, Colu
         x = long.x
         frame = (
             long.group_by("column")
-            .aggregate(w=(x.length() - x.replace(" ", "").length()).mean() + 1, num=x.try_cast("float64").count(),
-                       sampled=x.count())
+            .aggregate(
+                w=(x.length() - x.replace(" ", "").length()).mean() + 1,
+                num=x.try_cast("float64").count(),
+                sampled=x.count(),
+            )
             .execute()
         )
         sample = {r["column"]: r for r in frame.to_dict(orient="records")}
         for i, c in enumerate(strings):
             r = sample.get(c, {})
-            stats[c] = {"n": counts[f"n{i}"], "d": 0, "w": r.get("w"),
-                        "num": r.get("num"), "sampled": r.get("sampled")}
+            stats[c] = {"n": counts[f"n{i}"], "d": 0, "w": r.get("w"), "num": r.get("num"), "sampled": r.get("sampled")}
 
     def num(v):
         return None if v is None or pd.isna(v) else float(v)
@@ -202,9 +208,11 @@ def _value_counts(table: ir.Table, columns: list[str], kinds: dict[str, str]) ->
         kind = NUMERIC if numeric else CATEGORICAL
         parts = []
         for c in cols:
-            part = table.filter(_valid(table[c], kind)).group_by(
-                x=table[c].cast("float64" if numeric else "string")
-            ).aggregate(n=ibis._.count())
+            part = (
+                table.filter(_valid(table[c], kind))
+                .group_by(x=table[c].cast("float64" if numeric else "string"))
+                .aggregate(n=ibis._.count())
+            )
             if numeric:
                 part = part.limit(2 * VALUE_COUNTS_MAX + 1)
             parts.append(part.mutate(column=ibis.literal(c)))
@@ -245,7 +253,10 @@ def _histograms(
         frame = (
             j.group_by(["column", idx.name("bin")])
             .aggregate(
-                n=ibis._.count(), total=j.x.sum(), lo=j.x.min(), hi=j.x.max(),
+                n=ibis._.count(),
+                total=j.x.sum(),
+                lo=j.x.min(),
+                hi=j.x.max(),
             )
             .execute()
         )
@@ -258,7 +269,10 @@ def _histograms(
             sub = (
                 table.group_by(bin=b.index_with_tails(x))
                 .aggregate(
-                    n=x.count(), total=x.sum(), lo=x.min(), hi=x.max(),
+                    n=x.count(),
+                    total=x.sum(),
+                    lo=x.min(),
+                    hi=x.max(),
                 )
                 .mutate(column=ibis.literal(c))
             )
@@ -373,9 +387,7 @@ def summarise(
     value_counts = _value_counts(prepared, counted, kinds) if counted and n_rows else {}
     for c, vc in value_counts.items():
         profiles[c] = dataclasses.replace(profiles[c], n_distinct=int((vc > 0).sum()))
-    value_counts = {
-        c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX
-    }
+    value_counts = {c: vc for c, vc in value_counts.items() if kinds[c] == CATEGORICAL or len(vc) <= VALUE_COUNTS_MAX}
     values: dict[str, np.ndarray] = {}
     if numeric and 0 < n_rows <= EXACT_KS_MAX:
         frame = prepared.select(*numeric).execute()

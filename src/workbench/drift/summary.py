@@ -175,9 +175,7 @@ def read_summary(file, table: ir.Table) -> WindowSummary:
     with np.load(file, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         frames = {
-            key: {
-                c: pd.DataFrame({f: z[f"{key}/{i}/{f}"] for f in _HIST_FIELDS}) for i, c in enumerate(meta[key])
-            }
+            key: {c: pd.DataFrame({f: z[f"{key}/{i}/{f}"] for f in _HIST_FIELDS}) for i, c in enumerate(meta[key])}
             for key in ("histograms", "tails")
         }
         values = {c: z[f"values/{i}"] for i, c in enumerate(meta["values"])}

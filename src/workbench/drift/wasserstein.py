@@ -82,8 +82,9 @@ def _segments(left, right, g0, r: dict, c: dict, n_r: int, n_c: int):
     idx = np.flatnonzero(single)
     if len(idx):
         pos = np.concatenate([np.arange(len(idx)), np.arange(len(idx))])
-        x = np.concatenate([np.where(r["n"][idx] > 0, r["min"][idx], left[idx]),
-                            np.where(c["n"][idx] > 0, c["min"][idx], left[idx])])
+        x = np.concatenate(
+            [np.where(r["n"][idx] > 0, r["min"][idx], left[idx]), np.where(c["n"][idx] > 0, c["min"][idx], left[idx])]
+        )
         w = np.concatenate([r["n"][idx] / n_r, -c["n"][idx] / n_c])
         total[idx] = _abs_integrals(left[idx], right[idx], g0[idx], pos, x, w)
     unresolved = crossing & ~single
@@ -107,8 +108,11 @@ def _in_bins(summary: WindowSummary, column: str, grids: list[Bins], wanted: np.
     valid = t.filter(_valid(t[column], NUMERIC))
     x = valid[column]
     keys = ibis.memtable(pd.DataFrame({"wanted": np.asarray(wanted, dtype=np.int64)}))
-    rows = valid.select(parent=_level_index(x, grids[:-1]) if len(grids) > 1 else _level_index(x, grids),
-                        bin=_level_index(x, grids), x=x)
+    rows = valid.select(
+        parent=_level_index(x, grids[:-1]) if len(grids) > 1 else _level_index(x, grids),
+        bin=_level_index(x, grids),
+        x=x,
+    )
     return rows.join(keys, rows.parent == keys.wanted).select("bin", "x")
 
 
@@ -131,8 +135,15 @@ class _W1:
         self.grand = float(total.sum())
         # Bins still to resolve on the current grid (bins -1 and n never cross: F_ref is 0 or 1 there).
         sel = np.flatnonzero(unresolved)
-        self.todo = {"bin": numbers[sel], "left": left[sel], "right": right[sel], "g0": g0[sel],
-                     "total": total[sel], "bound": bound[sel], "count": r["n"][sel] + c["n"][sel]}
+        self.todo = {
+            "bin": numbers[sel],
+            "left": left[sel],
+            "right": right[sel],
+            "g0": g0[sel],
+            "total": total[sel],
+            "bound": bound[sel],
+            "count": r["n"][sel] + c["n"][sel],
+        }
         self.grids = [b]
         self.pulled = self.levels = 0
         self.remaining_bound = 0.0
@@ -186,12 +197,23 @@ class _W1:
         st, su, sb = _segments(sl.ravel(), sr.ravel(), sg.ravel(), rd, cd, self.n_r, self.n_c)
         self.grand += float(st.sum() - t["total"].sum())
         keep = np.flatnonzero(su)
-        self.todo = {"bin": sub[keep], "left": sl.ravel()[keep], "right": sr.ravel()[keep], "g0": sg.ravel()[keep],
-                     "total": st[keep], "bound": sb[keep], "count": rd["n"][keep] + cd["n"][keep]}
+        self.todo = {
+            "bin": sub[keep],
+            "left": sl.ravel()[keep],
+            "right": sr.ravel()[keep],
+            "g0": sg.ravel()[keep],
+            "total": st[keep],
+            "bound": sb[keep],
+            "count": rd["n"][keep] + cd["n"][keep],
+        }
 
     def result(self) -> tuple[float, dict]:
-        detail = {"from": "histograms", "refinements": self.levels, "values_pulled": self.pulled,
-                  "error_bound": self.remaining_bound / self.norm}
+        detail = {
+            "from": "histograms",
+            "refinements": self.levels,
+            "values_pulled": self.pulled,
+            "error_bound": self.remaining_bound / self.norm,
+        }
         return self.grand / self.norm, detail
 
 

@@ -154,8 +154,11 @@ def default_windows(store: Store, *, week=None, config: dict | None = None) -> t
     """Reference: :func:`default_reference`; current: ``week`` (default: the default week of every command)."""
     reference = default_reference(store, config=config)
     week = resolve_week(store, week)
-    if reference.is_dates and reference.end is not None and week.start < reference.end and (
-        reference.start is None or week.end > reference.start
+    if (
+        reference.is_dates
+        and reference.end is not None
+        and week.start < reference.end
+        and (reference.start is None or week.end > reference.start)
     ):
         raise BadInputError(
             f"{week} is part of the drift reference ({reference}); later weeks are compared with it. "

@@ -44,7 +44,8 @@ def latest_annotations(store, *, as_of=None, until=None, columns=None) -> ibis.T
     if until is not None and "created_at" in t.columns:
         t = t.filter(t.created_at < ibis.literal(until))
     keep = columns or [
-        c for c in ("item_id", "annotator_id", "label", "created_at", "guideline_version", "duration_s")
+        c
+        for c in ("item_id", "annotator_id", "label", "created_at", "guideline_version", "duration_s")
         if c in t.columns
     ]
     order = [ibis.desc(c) for c in ("created_at", "wb_ingested_at") if c in t.columns] + [ibis.desc("label")]

@@ -66,7 +66,7 @@ def configured_kinds(config: dict | None = None) -> dict[str, str]:
     table = (config.get("features", {}) or {}).get("kinds", {}) or {}
     if not isinstance(table, dict):
         raise BadInputError(
-            f"workbench.toml: [features] kinds must be a table such as {{ note = \"text\" }}; got {table!r}."
+            f'workbench.toml: [features] kinds must be a table such as {{ note = "text" }}; got {table!r}.'
         )
     for c, kind in table.items():
         if kind not in (*KINDS, "drop"):

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import BadInputError
+from ..outputs import write_text
 from ._common import (
     META_RENAMES,
     ImportResult,
@@ -494,10 +495,9 @@ def export_argilla(
     settings = argilla_settings(
         queue, classes=classes, text_field=text_field, question_name=question_name, guidelines=guidelines
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(records, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text(path, json.dumps(records, indent=1, ensure_ascii=False))
     settings_path = path.with_name(path.stem + ".settings.json")
-    settings_path.write_text(json.dumps(settings, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text(settings_path, json.dumps(settings, indent=1, ensure_ascii=False))
     return ArgillaExport(
         records_path=path,
         settings_path=settings_path,

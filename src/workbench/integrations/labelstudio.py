@@ -29,6 +29,7 @@ from xml.sax.saxutils import quoteattr
 import pandas as pd
 
 from ..errors import BadInputError
+from ..outputs import write_text
 from ._common import (
     META_RENAMES,
     SUM_TOLERANCE,
@@ -499,10 +500,9 @@ def export_labelstudio(
     tasks = labelstudio_tasks(queue, classes=classes, text_field=text_field, label_name=label_name)
     text = pick_text_field(check_queue(queue, what="Label Studio export"), text_field, what="Label Studio export")
     config = labeling_config(classes, text_field=text, label_name=label_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tasks, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text(path, json.dumps(tasks, indent=1, ensure_ascii=False))
     config_path = path.with_suffix(".xml")
-    config_path.write_text(config + "\n", encoding="utf-8")
+    write_text(config_path, config + "\n")
     return LabelStudioExport(
         tasks_path=path,
         config_path=config_path,
