@@ -10,29 +10,32 @@ def _():
 
     from workbench import drift
     from workbench.loaders import drift as loaders
+    from workbench.loaders.page import app_mode, attempt, store_label
 
-    return drift, loaders, mo
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return attempt, drift, loaders, mo, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Drift
 
         Have the inputs the model meets moved away from a reference? Each feature of the current window is
         compared with the reference window using Evidently's method choice and thresholds; the statistics are
         computed in the store. A window is a date range `A..B` on `items.created_at`, an ISO week (`2026-W46`),
         a range of weeks (`2026-W40..2026-W41`), or a filter on an items column (`split=train`).
-        The store is the one `WORKBENCH_STORE` names (default `data/workbench.duckdb`).
+        It reads the store `{store_label()}` (set `WORKBENCH_STORE` to read another).
         """
     )
     return
 
 
 @app.cell
-def _(loaders):
-    choices = loaders.drift_choices()
+def _(attempt, loaders, mo):
+    choices, choices_error = attempt(loaders.drift_choices)
+    mo.stop(choices_error is not None, mo.callout(choices_error or "", kind="danger"))
     return (choices,)
 
 
@@ -47,10 +50,12 @@ def _(choices, mo):
 
 
 @app.cell
-def _(correction, current, features, loaders, reference):
-    result = loaders.load_drift(
-        reference.value, current.value, columns=list(features.value), correction=correction.value
+def _(attempt, correction, current, features, loaders, mo, reference):
+    result, drift_error = attempt(
+        loaders.load_drift, reference.value, current.value, columns=list(features.value), correction=correction.value
     )
+    # bad input to a widget (a window such as "last week"): the CLI's message, where the output would be
+    mo.stop(drift_error is not None, mo.callout(drift_error or "", kind="danger"))
     return (result,)
 
 

@@ -10,20 +10,22 @@ def _():
 
     from workbench import labels as lq
     from workbench.loaders.labels import item_details, load_label_quality
+    from workbench.loaders.page import app_mode, attempt, store_label
 
-    return item_details, load_label_quality, lq, mo
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return attempt, item_details, load_label_quality, lq, mo, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Label quality
 
         Which given labels are likely wrong, and where do they cluster? Each labeled item gets a
         **label quality** score from Cleanlab (0 to 1, lower means more likely wrong), computed from its
-        given label and out-of-sample predicted probabilities. The store is the one `WORKBENCH_STORE`
-        names (default `data/workbench.duckdb`).
+        given label and out-of-sample predicted probabilities. It reads the store `{store_label()}` (set
+        `WORKBENCH_STORE` to read another).
         """
     )
     return
@@ -38,8 +40,9 @@ def _(lq, mo):
 
 
 @app.cell
-def _(filter_by, load_label_quality, rank_by):
-    view = load_label_quality(rank_by=rank_by.value, filter_by=filter_by.value)
+def _(attempt, filter_by, load_label_quality, mo, rank_by):
+    view, view_error = attempt(load_label_quality, rank_by=rank_by.value, filter_by=filter_by.value)
+    mo.stop(view_error is not None, mo.callout(view_error or "", kind="danger"))
     result = view.result
     return result, view
 

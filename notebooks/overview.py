@@ -10,27 +10,30 @@ def _():
 
     from workbench import charts
     from workbench.loaders.overview import load_overview, overview_choices
+    from workbench.loaders.page import app_mode, attempt, store_label
 
-    return charts, load_overview, mo, overview_choices
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return attempt, charts, load_overview, mo, overview_choices, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Dataset overview
 
         What is in the store, how much of it is labeled, and how labeling went week by week.
-        The store is the one `WORKBENCH_STORE` names (default `data/workbench.duckdb`);
-        `workbench demo` fills it with the demo dataset.
+        It reads the store `{store_label()}` (set `WORKBENCH_STORE` to read another);
+        `workbench demo` fills a store with the demo dataset.
         """
     )
     return
 
 
 @app.cell
-def _(overview_choices):
-    choices = overview_choices()
+def _(attempt, mo, overview_choices):
+    choices, choices_error = attempt(overview_choices)
+    mo.stop(choices_error is not None, mo.callout(choices_error or "", kind="danger"))
     return (choices,)
 
 
@@ -44,8 +47,11 @@ def _(choices, mo):
 
 
 @app.cell
-def _(annotators, classes, load_overview, week):
-    overview = load_overview(week=week.value, classes=list(classes.value), annotators=list(annotators.value))
+def _(annotators, attempt, classes, load_overview, mo, week):
+    overview, overview_error = attempt(
+        load_overview, week=week.value, classes=list(classes.value), annotators=list(annotators.value)
+    )
+    mo.stop(overview_error is not None, mo.callout(overview_error or "", kind="danger"))
     return (overview,)
 
 

@@ -8,20 +8,22 @@ app = marimo.App(width="medium", app_title="Re-annotation queue")
 def _():
     import marimo as mo
 
+    from workbench.loaders.page import app_mode, store_label
     from workbench.loaders.queue import export_batch, load_signals, preview_queue
     from workbench.queue import DEFAULT_WEIGHTS, SIGNALS
 
-    return DEFAULT_WEIGHTS, SIGNALS, export_batch, load_signals, mo, preview_queue
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return DEFAULT_WEIGHTS, SIGNALS, app_mode, export_batch, load_signals, mo, preview_queue, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Re-annotation queue
 
         Which items humans should label next, and why. Move the weights and the budget: the preview and
-        its reasons follow. The store is the one `WORKBENCH_STORE` names (default `data/workbench.duckdb`).
+        its reasons follow. It reads the store `{store_label()}` (set `WORKBENCH_STORE` to read another).
         """
     )
     return
@@ -80,8 +82,8 @@ def _(batch, mo):
 
 
 @app.cell
-def _(mo):
-    editing = mo.app_meta().mode != "run"
+def _(app_mode, mo):
+    editing = not app_mode()
     fmt = mo.ui.dropdown(options=["csv", "jsonl", "labelstudio", "argilla"], value="csv", label="format")
     path = mo.ui.text(value="queue.csv", label="file")
     export = mo.ui.run_button(label="Export and store this batch")

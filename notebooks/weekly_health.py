@@ -8,8 +8,10 @@ app = marimo.App(width="medium", app_title="Weekly data health")
 def _():
     import marimo as mo
 
-    from workbench.loaders.page import attempt, store_label
+    from workbench.loaders.page import app_mode, attempt, store_label
     from workbench.loaders.report import format_kpi, load_weekly_health, report_choices
+
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
 
     return attempt, format_kpi, load_weekly_health, mo, report_choices, store_label
 

@@ -63,6 +63,22 @@ __all__ = [
     "write_text",
 ]
 
+READ_ONLY_ENV = "WORKBENCH_READ_ONLY"
+
+
+def read_only_mode() -> bool:
+    """True in a read-only app (``marimo run``): nothing may be written, to the store or to disk."""
+    return os.environ.get(READ_ONLY_ENV) == "1"
+
+
+def refuse_in_read_only_mode(path) -> None:
+    if read_only_mode():
+        raise BadInputError(
+            f"This page runs as a read-only app, so it writes nothing (not {path}). "
+            "Open the notebook with `marimo edit` to export."
+        )
+
+
 _TMP_TAG = ".wbtmp"  # temporary names: .<name>.<pid>.<random>.wbtmp (files), ...wbtmp-dir / ...wbold-dir (folders)
 
 
@@ -171,6 +187,7 @@ def _temp_name(name: str, kind: str = "") -> str:
 @contextlib.contextmanager
 def _replacing(path: str | os.PathLike[str], *, binary: bool) -> Iterator[IO[Any]]:
     """An open temporary file beside ``path``; on success it is synced and replaces ``path``."""
+    refuse_in_read_only_mode(path)
     path = Path(path)
     if path.is_dir():
         raise BadInputError(
@@ -411,6 +428,7 @@ def atomic_folder(final_path: str | os.PathLike[str]) -> Iterator[Path]:
     >>> (week / "labels.csv").read_text()
     "label\\n'=1+1\\n"
     """
+    refuse_in_read_only_mode(final_path)
     final = Path(final_path)
     if final.exists() and not final.is_dir():
         raise BadInputError(

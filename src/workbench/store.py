@@ -123,6 +123,11 @@ class Store:
         Read-only opening of a store that does not exist is an error.
         """
         target = resolve_target(target)
+        if not read_only and os.environ.get("WORKBENCH_READ_ONLY") == "1":
+            raise BadInputError(
+                f"This page runs as a read-only app, so it does not open the store {redact_url(target)} for "
+                "writing. Use the command line or `marimo edit` to change it."
+            )
         if lock_timeout_s is None:
             env = os.environ.get("WORKBENCH_LOCK_TIMEOUT")
             lock_timeout_s = float(env) if env else float(load_config()["store"]["lock_timeout_s"])

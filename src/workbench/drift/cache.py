@@ -133,7 +133,10 @@ def _load_summary(path: Path, table: ir.Table) -> WindowSummary | None:
 
 
 def _save_summary(path: Path, summary: WindowSummary) -> None:
-    """Best effort: a store folder that cannot be written to only loses the cache."""
+    """Best effort: a store folder that cannot be written to only loses the cache. A read-only app writes
+    nothing to disk, so it only reads entries."""
+    if os.environ.get("WORKBENCH_READ_ONLY") == "1":
+        return
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,12 +34,20 @@ def attempt(fn: Callable[..., Any], *args, **kwargs) -> tuple[Any, str | None]:
 
 
 def app_mode() -> bool:
-    """True when the notebook runs as a read-only app (``marimo run``), where write actions are off."""
-    if os.environ.get("WORKBENCH_APP_MODE") == "1":
+    """True when the notebook runs as a read-only app (``marimo run``), where write actions are off.
+
+    Called first by every notebook: in app mode it also switches the process to read-only
+    (``WORKBENCH_READ_ONLY=1``), so the store is never opened for writing and no file is written (exports,
+    on-disk caches), whatever a cell asks for.
+    """
+    if os.environ.get("WORKBENCH_READ_ONLY") == "1":
         return True
     try:
         import marimo as mo
 
-        return mo.app_meta().mode == "run"
+        running_as_app = mo.app_meta().mode == "run"
     except Exception:  # noqa: BLE001 - outside marimo there is no app
-        return False
+        running_as_app = False
+    if running_as_app:
+        os.environ["WORKBENCH_READ_ONLY"] = "1"
+    return running_as_app
