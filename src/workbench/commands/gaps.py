@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
     @app.command("gaps")
     def gaps_command(
         out: Annotated[Path | None, OutOption("Output file, .csv or .json (the extension sets the format).")] = None,
-        all_gaps: Annotated[bool, typer.Option("--all", help="List every candidate gap, not only significant ones.")] = False,
+        all_gaps: Annotated[
+            bool, typer.Option("--all", help="List every candidate gap, not only significant ones.")
+        ] = False,
         guidelines: Annotated[
             Path | None,
             typer.Option("--guidelines", help="A guidelines.md to use instead of the store's latest ingested one."),

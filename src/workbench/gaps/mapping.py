@@ -5,7 +5,8 @@
     else names both classes. When that section changed after some labels were given, the pair is recounted
     without the stale items; if it is no longer significant, the change explains it (a ``stale`` gap).
 ``uncovered``
-    a significant pair or class (``p_adjusted`` of its slice) that no section governs, or a significant feature slice (class-mix adjusted)
+    a significant pair or class (``p_adjusted`` of its slice) that no section governs, or a significant
+    feature slice (class-mix adjusted)
     whose items no section's conditions match (fewer than half of them).
 ``stale``
     the items with a label given under a document version older than a change of a section governing that
@@ -229,8 +230,12 @@ def map_gaps(
         n_lab = int(totals.loc["labeled", "n_items"]) if "labeled" in totals.index else 0
         n_prod = int(totals.loc["production", "n_items"])
         lab_sl = slices[slices["mode"] == "labeled"].set_index(["dimension", "value"])
-        for r in slices[(slices["mode"] == "production") & slices["kind"].isin(
-            ["class", "categorical", "numeric", "text_length"]) & (slices["dimension"] != "split")].itertuples(index=False):
+        candidates = slices[
+            (slices["mode"] == "production")
+            & slices["kind"].isin(["class", "categorical", "numeric", "text_length"])
+            & (slices["dimension"] != "split")
+        ]
+        for r in candidates.itertuples(index=False):
             nl = int(lab_sl.loc[(r.dimension, r.value), "n_items"]) if (r.dimension, r.value) in lab_sl.index else 0
             share_l = nl / n_lab if n_lab else 0.0
             share_p = r.n_items / n_prod if n_prod else 0.0
@@ -239,7 +244,7 @@ def map_gaps(
             p_repr = float(proportions_ztest([nl, r.n_items], [n_lab, n_prod], alternative="smaller")[1])
             p = max(p_repr, float(r.p_value))
             what = f"class {r.value}" if r.kind == "class" else r.value
-            rows = modes.filter((modes["mode"] == "production"))
+            rows = modes.filter(modes["mode"] == "production")
             if r.kind == "class":
                 rows = rows.filter(rows.cls == r.value)
             else:

@@ -140,7 +140,8 @@ def dimensions(store, *, kinds: dict[str, str], bins: int = BINS, max_values: in
             edges = sorted({float(row[f"q{j}_{i}"]) for i in range(len(qs)) if pd.notna(row[f"q{j}_{i}"])})
             name = f"length({c})" if k == "text" else c
             dims.append(Dimension(name, "text_length" if k == "text" else "numeric", c, tuple(edges)))
-    for c in [c for c, k in kinds.items() if k == "categorical"] + [c for c in ("source", "split") if c in items.columns]:
+    reserved = [c for c in ("source", "split") if c in items.columns]
+    for c in [c for c, k in kinds.items() if k == "categorical"] + reserved:
         top = items.group_by(v=items[c].cast("string")).aggregate(n=ibis._.count()).filter(ibis._.v.notnull())
         top = top.order_by([ibis.desc("n"), "v"]).limit(max_values).execute()
         dims.append(Dimension(c, "categorical", c, values=tuple(top["v"])))
