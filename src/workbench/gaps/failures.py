@@ -94,7 +94,10 @@ def item_failures(
 
 
 def mode_table(failures: ibis.Table) -> ibis.Table:
-    """The long table slices group: ``mode, item_id, cls, other, failed`` (an item may be in both modes)."""
+    """The long table slices group: ``mode, item_id, cls, other, failed, stratum`` (an item may be in both modes).
+
+    ``stratum`` is the item's split: which failures it can have depends on it (model errors only on eval).
+    """
     f = failures
     labeled = f.filter(f.consensus_label.notnull())
     failed = labeled.annotator_split | labeled.label_issue | labeled.model_error
@@ -112,6 +115,7 @@ def mode_table(failures: ibis.Table) -> ibis.Table:
         cls=labeled.consensus_label,
         other=other,
         failed=failed,
+        stratum=labeled.split.cast("string").fill_null("(none)"),
     )
     prod = f.filter((f.split == "production") & f.predicted.notnull())
     b = prod.select(
@@ -120,5 +124,6 @@ def mode_table(failures: ibis.Table) -> ibis.Table:
         cls=prod.predicted,
         other=ibis.ifelse(prod.low_confidence, prod.second, ibis.null("string")),
         failed=prod.low_confidence,
+        stratum=prod.split.cast("string").fill_null("(none)"),
     )
     return a.union(b)

@@ -6,7 +6,8 @@
     without the stale items; if it is no longer significant, the change explains it (a ``stale`` gap).
 ``uncovered``
     a significant pair or class (``p_adjusted`` of its slice) that no section governs, or a significant
-    feature slice (class-mix adjusted)
+    feature slice (class and split mix adjusted, ``adjusted_lift`` of at least :data:`MIN_LIFT`: with a
+    million items a lift of 1.01 is significant and means nothing)
     whose items no section's conditions match (fewer than half of them).
 ``stale``
     the items with a label given under a document version older than a change of a section governing that
@@ -36,6 +37,7 @@ from ..guidelines import Guidelines, Section, governing_sections, staleness_fram
 from .slices import Dimension, benjamini_hochberg, slice_predicate
 
 UNDERREPRESENTED_RATIO = 0.5
+MIN_LIFT = 1.1  # a feature slice must fail at least 10 % more often than its class and split mix predicts
 
 
 def severity(share: float, lift: float) -> float:
@@ -115,6 +117,7 @@ def map_gaps(
     alpha: float,
     max_examples: int = 5,
     ratio: float = UNDERREPRESENTED_RATIO,
+    min_lift: float = MIN_LIFT,
 ) -> pd.DataFrame:
     """Gap candidates from the slices, each with its p-value; BH-adjusted over the candidates."""
     g = guidelines if guidelines is not None and guidelines.sections else None
@@ -198,7 +201,7 @@ def map_gaps(
     # feature slices (class-mix adjusted): uncovered when no section's conditions match most of their items
     cond_sections = [s for s in (g.sections if g is not None else ()) if s.conditions]
     for r in sig[sig["kind"].isin(["categorical", "numeric", "text_length"])].itertuples(index=False):
-        if r.dimension in ("split",):
+        if r.dimension in ("split",) or r.adjusted_lift < min_lift:
             continue
         dim = dims[r.dimension]
         pred = slice_predicate(dim, r.value, r.lo, r.hi, items)

@@ -21,9 +21,10 @@ Statistics, per failure mode (``labeled`` or ``production``):
   ``pair`` slices the expectation is the base rate; a ``pair`` must also have its failures point at each
   other more often than chance (``pair_share`` against ``chance_share = 1 / (classes - 1)``, binomial), and
   its p-value is the larger of the two. For feature, ``source``, ``split``, version and annotator
-  slices it is ``expected_rate``, the rate the slice's own class mix predicts (sum over classes of the
-  slice's items of that class times the class's failure rate), so a slice is not significant merely
-  because it holds many items of a hard class; ``adjusted_lift = failure_rate / expected_rate``;
+  slices it is ``expected_rate``, the rate the slice's own mix of classes and splits predicts (sum over
+  (class, split) strata of the slice's items in the stratum times the stratum's failure rate), so a slice
+  is not significant merely because it holds many items of a hard class, or of the eval split where model
+  errors are counted; ``adjusted_lift = failure_rate / expected_rate``;
 * ``p_adjusted``: Benjamini-Hochberg over every slice of at least ``min_size`` items
   (``statsmodels.stats.multitest.multipletests(method="fdr_bh")``).
 """
@@ -185,7 +186,10 @@ def compute_slices(
     classes["rate"] = classes["f"] / classes["n"]
     totals = classes.groupby("mode")[["n", "f"]].sum()
     base = (totals["f"] / totals["n"]).to_dict()
-    rate = {(m, c): r for m, c, r in classes[["mode", "cls", "rate"]].itertuples(index=False)}
+    strata = modes.group_by(["mode", "cls", "stratum"]).aggregate(
+        n=ibis._.count(), f=modes.failed.cast("int64").sum()
+    ).execute()
+    rate = {(m, c, s): f / n for m, c, s, n, f in strata[["mode", "cls", "stratum", "n", "f"]].itertuples(index=False)}
 
     rows: list[dict] = []
     for r in classes.itertuples(index=False):
@@ -213,8 +217,8 @@ def compute_slices(
     parts = []
     for i, dim in enumerate(dims):
         parts.append(
-            joined.select(mode=joined["mode"], cls=joined.cls, failed=joined.failed.cast("int64"),
-                          dim=ibis.literal(i), value=value_expr(dim, joined))
+            joined.select(mode=joined["mode"], cls=joined.cls, stratum=joined.stratum,
+                          failed=joined.failed.cast("int64"), dim=ibis.literal(i), value=value_expr(dim, joined))
         )
     if annotations is not None:
         lab = modes.filter(modes["mode"] == "labeled")
@@ -224,13 +228,16 @@ def compute_slices(
             a = annotations.select(item_id_a=annotations.item_id, value=annotations[col].cast("string")).distinct()
             j = lab.join(a, lab.item_id == a.item_id_a)
             dims = [*dims, Dimension(name, "annotation", col)]
-            parts.append(j.select(mode=j["mode"], cls=j.cls, failed=j.failed.cast("int64"),
+            parts.append(j.select(mode=j["mode"], cls=j.cls, stratum=j.stratum, failed=j.failed.cast("int64"),
                                   dim=ibis.literal(len(dims) - 1), value=j.value))
     if parts:
         u = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
         u = u.filter(u.value.notnull())
-        counts = u.group_by(["mode", "dim", "value", "cls"]).aggregate(n=ibis._.count(), f=u.failed.sum()).execute()
-        counts["r"] = [rate.get((m, c), 0.0) for m, c in zip(counts["mode"], counts["cls"], strict=True)]
+        keys = ["mode", "dim", "value", "cls", "stratum"]
+        counts = u.group_by(keys).aggregate(n=ibis._.count(), f=u.failed.sum()).execute()
+        counts["r"] = [
+            rate.get(k, 0.0) for k in zip(counts["mode"], counts["cls"], counts["stratum"], strict=True)
+        ]
         counts["e"] = counts["n"] * counts["r"]
         agg = counts.groupby(["mode", "dim", "value"], as_index=False)[["n", "f", "e"]].sum()
         for r in agg.itertuples(index=False):
