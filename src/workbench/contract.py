@@ -16,7 +16,10 @@ A dataset is a folder with, at its top level, one file per table named
     ``item_id``, optional ``model_version`` and one ``proba_<label>`` column per
     class with out-of-sample predicted probabilities.
 ``guidelines.md`` (optional)
-    The annotation guidelines, stored verbatim.
+    The annotation guidelines, stored verbatim. A file in the versioned format
+    (:mod:`workbench.guidelines`) is parsed with the annotations' classes, and the
+    annotations' ``guideline_version`` values must be versions it lists; a plain
+    Markdown file is accepted as it is.
 
 Labels are strings everywhere (``1`` and ``"1"`` are the same label);
 timestamps without a zone are UTC and are stored as naive UTC.
@@ -374,6 +377,39 @@ def _check_predictions(frame, file, classes: tuple[str, ...], violations) -> Non
         )
 
 
+def _check_guidelines(
+    text: str,
+    file: str,
+    classes: tuple[str, ...],
+    versions,
+    violations: list[Violation],
+    *,
+    annotations_file: str = "annotations",
+) -> None:
+    """Parse a versioned ``guidelines.md`` and check the annotations' ``guideline_version`` values against it.
+
+    A plain file (no dated versions list and no section ids) is accepted as it is.
+    """
+    from .errors import BadInputError
+    from .guidelines import GuidelinesError, check_versions, parse_guidelines
+
+    try:
+        parsed = parse_guidelines(text, classes=classes or None, source=file)
+    except GuidelinesError as exc:
+        for line, message in exc.problems:
+            violations.append(
+                Violation(file, None, f"line {line}: {message}", hint="Fix the guidelines; nothing was stored")
+            )
+        return
+    versioned = bool(parsed.sections) or any(v.date is not None for v in parsed.versions)
+    if not versioned or versions is None or not len(versions):
+        return
+    try:
+        check_versions(parsed, [str(v) for v in versions])
+    except BadInputError as exc:
+        violations.append(Violation(annotations_file, "guideline_version", str(exc)))
+
+
 def read_dataset(folder: str | Path) -> Dataset:
     """Read and validate a dataset folder.
 
@@ -447,6 +483,12 @@ def read_dataset(folder: str | Path) -> Dataset:
             guidelines = gpath.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             violations.append(Violation(gpath.name, None, "is not UTF-8 text", hint="Save it as UTF-8"))
+        else:
+            versions = None
+            if usable.get("annotations") and "guideline_version" in tables["annotations"].columns:
+                versions = tables["annotations"]["guideline_version"].dropna().unique()
+            afile = files["annotations"].name if "annotations" in files else "annotations"
+            _check_guidelines(guidelines, gpath.name, classes, versions, violations, annotations_file=afile)
     if violations:
         raise ContractError(violations, folder=str(folder))
     return Dataset(

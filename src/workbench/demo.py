@@ -15,9 +15,10 @@ What is planted (all deterministic by ``seed``):
 * twelve annotators with different skill and confusion habits, one of them
   (``a07``) degrading from week 5;
 * gold items annotated by several annotators;
-* two guideline versions (``v1`` then ``v2`` from week 5): ``v2`` fixes the
+* two guideline versions (``v1`` then ``v2`` from week 5) in one versioned
+  ``guidelines.md`` (:func:`workbench.guidelines.demo_guidelines`): ``v2`` fixes the
   four/nine rule, while the one/seven pair is left ambiguous in both, so
-  annotators split on it;
+  annotators split on it (``gaps=False`` switches both plants off);
 * flipped labels on some single-annotated items;
 * a shift of the production inputs in the last two weeks (a new phone
   capture device: lower contrast, new ``device`` value, new note wording);
@@ -80,47 +81,11 @@ def _iso_week(ts: datetime) -> str:
     return f"{y}-W{w:02d}"
 
 
-def _guidelines(version: str) -> str:
-    fourth = (
-        "A four has an open top: the two upper strokes do not meet. When the top is closed, label it nine."
-        if version == "v2"
-        else "A four is drawn with two or three strokes and a crossing bar."
-    )
-    nine = (
-        "A nine has a closed loop on top and a stem. If the loop is open, see *four*."
-        if version == "v2"
-        else "A nine has a loop on top and a stem."
-    )
-    sections = {
-        "zero": "A closed oval. A slashed zero is still zero.",
-        "one": "A single stroke, mostly vertical. It may have a flag or a base.",
-        "two": "A curved top, a diagonal, and a flat base.",
-        "three": "Two bumps open to the left, stacked.",
-        "four": fourth,
-        "five": "A flat top bar, a vertical, and a lower bump open to the left.",
-        "six": "A stem curving down into a closed lower loop.",
-        "seven": "A top stroke and a descending stroke. It may have a crossbar.",
-        "eight": "Two stacked closed loops.",
-        "nine": nine,
-    }
-    lines = [
-        f"# Digit labeling guidelines ({version})",
-        "",
-        f"version: {version}",
-        "",
-        "Label each scanned form field with the digit it shows. Use the class name, e.g. `seven`.",
-        "",
-        "## General rules",
-        "",
-        "- Label what is written, not what the writer probably meant.",
-        "- If the image is blank or not a digit, skip it.",
-        "",
-    ]
-    for name in CLASSES:
-        lines += [f"## {name}", "", sections[name], ""]
-    if version == "v2":
-        lines += ["## Changes", "", "- v2: four versus nine is decided by whether the top is closed.", ""]
-    return "\n".join(lines)
+def _guidelines(version: str, *, gaps: bool = True) -> str:
+    """The demo's guidelines in the versioned format (:func:`workbench.guidelines.demo_guidelines`)."""
+    from .guidelines import demo_guidelines
+
+    return demo_guidelines(version=version, gaps=gaps)
 
 
 def _notes(rng, n: int, shifted: np.ndarray) -> list[str]:
@@ -136,8 +101,13 @@ def _notes(rng, n: int, shifted: np.ndarray) -> list[str]:
     return out
 
 
-def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dict]:
-    """Generate the demo tables, guidelines (current and v1) and truth, in memory."""
+def build_demo(*, seed: int = 0, gaps: bool = True) -> tuple[dict[str, pd.DataFrame], str, str, dict]:
+    """Generate the demo tables, guidelines (current and as first issued, v1) and truth, in memory.
+
+    ``gaps=False`` is the variant with no planted guideline gap: one/seven is not ambiguous and v2 changes
+    no section (no four/nine fix). Every random draw happens in the same order, so the rest of the demo
+    (items, annotators, flips, predictions of the other classes) stays where it is.
+    """
     from sklearn.datasets import load_digits
 
     rng = np.random.default_rng(seed)
@@ -241,16 +211,19 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
             label = truth_label
             r = rng.random()
             if truth_label in AMBIGUOUS_PAIR and r < 0.3:
-                label = AMBIGUOUS_PAIR[1] if truth_label == AMBIGUOUS_PAIR[0] else AMBIGUOUS_PAIR[0]
+                if gaps:  # without the plant the label stays right, and no draw is added or skipped
+                    label = AMBIGUOUS_PAIR[1] if truth_label == AMBIGUOUS_PAIR[0] else AMBIGUOUS_PAIR[0]
             elif truth_label in FIXED_PAIR and version == "v1" and r < 0.2:
-                label = FIXED_PAIR[1] if truth_label == FIXED_PAIR[0] else FIXED_PAIR[0]
+                if gaps:
+                    label = FIXED_PAIR[1] if truth_label == FIXED_PAIR[0] else FIXED_PAIR[0]
             elif rng.random() > acc:
                 h = habits[a]
                 if truth_label in h and rng.random() < 0.7:
                     label = h[1] if truth_label == h[0] else h[0]
                 else:
                     label = CLASSES[rng.choice([c for c in range(10) if CLASSES[c] != truth_label])]
-            duration = float(np.round(rng.lognormal(np.log(18 if truth_label not in AMBIGUOUS_PAIR else 30), 0.5), 1))
+            slow = gaps and truth_label in AMBIGUOUS_PAIR
+            duration = float(np.round(rng.lognormal(np.log(30 if slow else 18), 0.5), 1))
             rows.append((item_ids[i], a, label, ts, version, duration))
         if k == 1 and not is_gold[i] and rng.random() < FLIP_RATE:
             wrong = CLASSES[rng.choice([c for c in range(10) if c != y[i]])]
@@ -293,8 +266,8 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
             }
             for a in ann_ids
         },
-        "ambiguous_pair": list(AMBIGUOUS_PAIR),
-        "guideline_fix": {"pair": list(FIXED_PAIR), "fixed_in": "v2"},
+        "ambiguous_pair": list(AMBIGUOUS_PAIR) if gaps else [],
+        "guideline_fix": {"pair": list(FIXED_PAIR), "fixed_in": "v2"} if gaps else {"pair": [], "fixed_in": None},
         "guideline_versions": {"v1": START.date().isoformat(), "v2": v2_start.date().isoformat()},
         "shift": {
             "start": shift_start.date().isoformat(),
@@ -308,7 +281,7 @@ def build_demo(*, seed: int = 0) -> tuple[dict[str, pd.DataFrame], str, str, dic
         "unannotated_items": sorted(set(item_ids) - annotated),
     }
     tables = {"items": items, "annotations": annotations, "gold": gold, "predictions": predictions}
-    return tables, _guidelines("v2"), _guidelines("v1"), truth
+    return tables, _guidelines("v2", gaps=gaps), _guidelines("v1", gaps=gaps), truth
 
 
 def _out_of_fold_predictions(items: pd.DataFrame, consensus: pd.DataFrame, *, seed: int) -> pd.DataFrame:
@@ -342,14 +315,18 @@ def _out_of_fold_predictions(items: pd.DataFrame, consensus: pd.DataFrame, *, se
     return out
 
 
-def write_demo(out: str | Path, *, seed: int = 0) -> DemoResult:
-    """Write the demo dataset folder (Parquet tables, guidelines, ``truth.json``)."""
+def write_demo(out: str | Path, *, seed: int = 0, gaps: bool = True) -> DemoResult:
+    """Write the demo dataset folder (Parquet tables, versioned ``guidelines.md``, ``truth.json``).
+
+    ``guidelines.md`` is one document in the versioned format: its history says what v2 changed, so the
+    v1 text is not shipped separately. ``gaps=False``: the variant with no planted guideline gap
+    (:func:`build_demo`).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables, guidelines, guidelines_v1, truth = build_demo(seed=seed)
+    tables, guidelines, _, truth = build_demo(seed=seed, gaps=gaps)
     for name, frame in tables.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
     (out / "guidelines.md").write_text(guidelines, encoding="utf-8")
-    (out / "guidelines_v1.md").write_text(guidelines_v1, encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     return DemoResult(folder=out, truth=truth, counts={k: len(v) for k, v in tables.items()})

@@ -26,14 +26,28 @@ _FOUR_NINE = {
     ),
 }
 
+_ONE_SEVEN = (
+    "A one is a single stroke and may have a flag at the top; a seven has a top stroke and a descending stroke,\n"
+    "and may have a crossbar. A one with a long flag looks like a seven without its crossbar: label what is\n"
+    "written. How long a flag makes a seven is not decided yet."
+)
+_ONE_SEVEN_SETTLED = (
+    "A one is a single stroke and may have a short flag at the top; a seven has a horizontal top stroke at\n"
+    "least half as wide as the digit is tall. A flag shorter than that is a one; a longer one makes a seven."
+)
 
-def demo_guidelines(*, version: str = "v2") -> str:
+
+def demo_guidelines(*, version: str = "v2", gaps: bool = True) -> str:
     """The demo's guidelines document as it read in a document version.
 
     Parameters
     ----------
     version : {"v2", "v1"}
         ``v2`` (the current document, listing both versions) or ``v1`` (the document as first issued).
+    gaps : bool
+        ``True`` (the demo): v2 changes the four/nine rule and one versus seven is left open.
+        ``False`` (the variant with no planted gap): both pairs are settled from v1 on and v2 changes no
+        section (it is listed, as the annotations name it, as an editorial revision).
 
     Returns
     -------
@@ -52,10 +66,18 @@ def demo_guidelines(*, version: str = "v2") -> str:
     v2 = version == "v2"
     versions = "- v1 (2026-09-28): first version for the labeling team"
     if v2:
-        versions += "\n- v2 (2026-10-26): settles four versus nine (from ISO week 2026-W44)"
+        versions += (
+            "\n- v2 (2026-10-26): settles four versus nine (from ISO week 2026-W44)"
+            if gaps
+            else "\n- v2 (2026-10-26): editorial revision, no rule changes (from ISO week 2026-W44)"
+        )
     four_nine_history = "  - v1 added: left open whether a closed top makes a four or a nine"
-    if v2:
+    if v2 and gaps:
         four_nine_history += "\n  - v2 changed: settles four versus nine: a closed top loop is nine"
+    four_nine = _FOUR_NINE[version] if gaps else _FOUR_NINE["v2"]
+    if not gaps:
+        four_nine_history = "  - v1 added: a closed top loop is nine"
+    one_seven = _ONE_SEVEN if gaps else _ONE_SEVEN_SETTLED
     return f"""# Digit labeling guidelines
 
 Label each scanned form field with the digit it shows. Use the class name, e.g. `seven`.
@@ -99,7 +121,7 @@ What each digit looks like. Where two digits are easy to confuse, a section of i
 - history:
 {four_nine_history}
 
-{_FOUR_NINE[version]}
+{four_nine}
 
 ## Ones and sevens {{#one-vs-seven}}
 
@@ -107,9 +129,7 @@ What each digit looks like. Where two digits are easy to confuse, a section of i
 - history:
   - v1 added
 
-A one is a single stroke and may have a flag at the top; a seven has a top stroke and a descending stroke,
-and may have a crossbar. A one with a long flag looks like a seven without its crossbar: label what is
-written. How long a flag makes a seven is not decided yet.
+{one_seven}
 
 ## Threes, fives and eights {{#three-five-eight}}
 
