@@ -19,7 +19,7 @@ def test_demo_follows_the_contract(demo_dir):
     assert sum(k == "float64" for k in kinds.values()) == 64  # numeric pixels
     assert "device" in feats and "note" in feats  # categorical and free text
     assert "meta_batch" not in feats and "created_at" not in feats
-    assert ds.guidelines is not None and "## one" in ds.guidelines
+    assert ds.guidelines is not None and "{#one-vs-seven}" in ds.guidelines
 
 
 def test_same_seed_same_data_other_seed_other_data():

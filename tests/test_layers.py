@@ -19,11 +19,11 @@ BOTTOM = {"_version", "errors", "results", "choices", "safety", "config", "times
 DISCOVERY = {("report", "sections"), ("cli", "commands")}
 LAYERS = {
     **{name: 0 for name in BOTTOM},
+    "guidelines": 1,  # the guidelines format: parsed by the contract, used by the gap analysis
     "contract": 1,
     "store": 2,
     "inputs": 3,
     "kpis": 3,
-    "guidelines": 3,
     "features": 4,
     **{
         name: 5

@@ -106,11 +106,20 @@ def _drifted_share(store: Store, week: Week) -> Measure:
 
 
 def _gap_severity(store: Store, week: Week) -> Measure:
+    from .gaps import compute_gaps
+
+    if store.guidelines() is None:
+        return Measure(None, "the store has no guidelines.md")
     try:
-        from .gaps import top_gap_severity  # the guideline-gap capability, when installed
-    except ImportError:
-        return Measure(None, "guideline-gap analysis is not available")
-    return top_gap_severity(store, week)
+        result = compute_gaps(store, hygiene=False)
+    except BadInputError as exc:
+        return Measure(None, str(exc))
+    significant = result.significant()
+    if significant.empty:
+        return Measure(0.0, "no significant guideline gap")
+    top = significant.sort_values("severity", ascending=False).iloc[0]
+    where = f"section {top['section_id']}" if isinstance(top["section_id"], str) and top["section_id"] else "no section"
+    return Measure(float(top["severity"]), f"{top['kind']} gap ({where}) {top['classes'] or ''}".strip())
 
 
 def _open_expert_queue(store: Store, week: Week) -> Measure:
