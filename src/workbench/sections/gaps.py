@@ -8,7 +8,7 @@ from ..errors import BadInputError
 from ..gaps import compute_gaps, gaps_config
 from ..gaps.charts import gaps_chart
 from ..inputs.weeks import Week
-from ..report import Section, SectionResult
+from ..report import Action, Section, SectionResult
 from ..store import Store
 
 TOP = 10
@@ -60,8 +60,31 @@ def build(store: Store, week: Week) -> SectionResult | None:
         kpis["train_eval_leakage_pairs"] = result.hygiene["leakage"]["train_eval_pairs"]
     if "synthetic_in_eval" in result.hygiene:
         kpis["synthetic_in_eval"] = result.hygiene["synthetic_in_eval"]["items"]
+    status, reason, actions = _verdict(result)
+    kpis["top_gap_severity"] = float(result.significant()["severity"].max()) if len(result.significant()) else 0.0
     return SectionResult(summary=summary, kpis=kpis, charts=[gaps_chart(result)], tables=tables,
-                         show=["gaps", *hyg_tables], notes=notes)
+                         show=["gaps", *hyg_tables], notes=notes, status=status, status_reason=reason,
+                         actions=actions, headline={"significant_gaps": "down"})
+
+
+def _verdict(result):
+    """Red when the top gap is past the gate's severity threshold, amber with any significant gap."""
+    from ..gate import gate_thresholds
+
+    limit = gate_thresholds()["max_gap_severity"]
+    sig = result.significant()
+    if sig.empty:
+        return "green", "no significant guideline gap", []
+    top = sig.sort_values("severity", ascending=False).iloc[0]
+    status = "red" if top["severity"] > limit else "amber"
+    where = f"section {top['section_id']}" if isinstance(top["section_id"], str) and top["section_id"] else "no section"
+    reason = f"{len(sig)} significant gap(s); the top one, {top['kind']} ({where}), has severity {top['severity']:.2f}"
+    actions = [
+        Action(f"Guidelines, {r.kind} gap ({r.section_id or 'no section'}): {r.suggested_action}", "#section-gaps",
+               3 if r.severity > limit else 2)
+        for r in sig.sort_values("severity", ascending=False).head(3).itertuples(index=False)
+    ]
+    return status, reason, actions
 
 
 SECTION = Section(key="gaps", title="Guideline gaps", order=25, build=build)

@@ -6,7 +6,7 @@ import altair as alt
 
 from ..inputs.weeks import Week
 from ..queue.status import queue_status
-from ..report import Section, SectionResult
+from ..report import Action, Section, SectionResult
 from ..store import Store
 
 
@@ -27,12 +27,26 @@ def build(store: Store, week: Week) -> SectionResult | None:
             .mark_bar()
             .encode(x=alt.X("open:Q", title="open or exported"), y=alt.Y("tier:N", title=None))
         )
+    from ..gate import gate_thresholds
+
+    k = status.kpis
+    open_expert = int(status.by_tier.set_index("tier")["open"].get("expert", 0)) if len(status.by_tier) else 0
+    limit = gate_thresholds()["max_open_expert_queue"]
+    level = "red" if open_expert > limit else ("amber" if k["open"] else "green")
+    actions = []
+    if k["open"]:
+        actions.append(Action(f"Label the {k['open']:,} open queue entries ({open_expert:,} for experts)",
+                              "queue_by_tier.csv", 3 if level == "red" else 2))
     return SectionResult(
         summary=status.summary_lines(),
-        kpis=status.kpis,
+        kpis={**k, "open_expert": open_expert},
         charts=figs,
         tables={"weekly": status.weekly, "by_tier": status.by_tier},
         show=["weekly", "by_tier"],
+        status=level,
+        status_reason=f"{k['open']:,} open entries, {open_expert:,} for experts (the gate allows {limit:g})",
+        actions=actions,
+        headline={"open": "down"},
     )
 
 
