@@ -33,6 +33,7 @@ LAYERS = {
     "report": 6,
     "gate": 6,
     "verdict": 6,
+    "quarter": 6,
     "sections": 7,
     "loaders": 7,  # notebooks: one module per capability, and the page helpers
     "commands": 8,

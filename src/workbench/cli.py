@@ -151,17 +151,44 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 @app.command()
 def report(
     week: Annotated[
-        str | None, typer.Option("--week", help="ISO week YYYY-Www (default: the latest week with data).")
+        str | None,
+        typer.Option(
+            "--week", help="ISO week YYYY-Www (default: the latest week that has ended and is not thin)."
+        ),
+    ] = None,
+    quarter: Annotated[
+        str | None,
+        typer.Option("--quarter", help="YYYY-Qn: the quarterly audit, week-by-week trends of every KPI."),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Reports folder (default: \\[report] out, else reports/).")
     ] = None,
 ) -> None:
-    """Write the weekly data-health report to OUT/<YYYY-Www>/index.html (self-contained, opens offline)."""
+    """Write the weekly data-health report to OUT/<YYYY-Www>/index.html (self-contained, opens offline).
+
+    With --quarter, OUT/<YYYY-Qn>/index.html: the KPIs week by week over the quarter, then the report of its
+    latest week. Each run records the week's KPIs in the store (wb_kpi_history) for deltas and trends.
+    """
+    from .errors import BadInputError
     from .report import build_report
 
     with handled():
+        if week is not None and quarter is not None:
+            raise BadInputError("--week and --quarter both choose what to report; give one of them.")
         target = out_dir or Path(load_config()["report"]["out"])
+        if quarter is not None:
+            from .quarter import build_quarter_report
+
+            with open_store(read_only=False) as store, err.status(f"building the audit of {quarter}"):
+                q = build_quarter_report(store, quarter, out=target)
+            for key, message in q.errors.items():
+                err.print("[yellow]warning:[/] ", end="")
+                err.print(f"section '{key}' failed and is shown as an error: {data_text(message)}", markup=False)
+            out.print(
+                f"audit of {q.quarter} ({len(q.weeks)} weeks, {len(q.computed)} computed now): {q.path.resolve()}",
+                markup=False,
+            )
+            return
         with open_store(read_only=False) as store, err.status("building the weekly report"):
             result = build_report(store, week=week, out=target)
         for key, message in result.errors.items():

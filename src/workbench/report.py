@@ -349,7 +349,12 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _render(report: WeeklyReport, *, store: Store) -> str:
+def render_page(report: WeeklyReport, *, store: Store, title: str | None = None) -> str:
+    """The self-contained HTML page of a computed report (weekly, or the quarterly audit's)."""
+    return _render(report, store=store, title=title)
+
+
+def _render(report: WeeklyReport, *, store: Store, title: str | None = None) -> str:
     from markupsafe import Markup
 
     from ._version import package_version
@@ -384,6 +389,7 @@ def _render(report: WeeklyReport, *, store: Store) -> str:
         for cid, spec in charts
     )
     return _template().render(
+        title=title or f"Data health report — week {week}",
         week=str(week),
         week_start=f"{week.start:%Y-%m-%d}",
         week_end=f"{week.end:%Y-%m-%d}",
