@@ -275,7 +275,7 @@ def annotator_report_from(
     out["gold_status"], out["gold_labels_needed"] = gold_status(hits, n_gold, threshold=gold_threshold)
     # Declines (change points with BH control over every annotator-week).
     drift = annotator_drift(labels, fdr=decline_fdr, min_drop=drift_min_drop)
-    declined = drift[drift["declined"]]
+    declined = drift[drift["declined"].astype(bool)]
     out["declined_from_week"] = out["annotator_id"].map(declined.groupby("annotator_id")["week"].min()).to_numpy()
     # Speed: the annotator's time over the peers' on the same (consensus) classes.
     if "duration_s" in labels.columns:
