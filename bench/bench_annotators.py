@@ -19,6 +19,11 @@ Tables printed:
 Usage: ``nice -n 10 python bench/bench_annotators.py`` (defaults: 1M items,
 1,000 annotators, 3 annotations per item, 10 classes; dense comparison at
 50,000 x 200).
+
+``--null-workforce`` instead counts false flags: a workforce of 1,000 annotators whose skill never changes
+(200,000 items, 3 labels each from distinct annotators, 8 weeks, 10 classes, skill 75% to 95%), written as
+a dataset folder, ingested, and run through ``annotators_overview`` as ``workbench annotators`` runs it
+(``--seed`` picks the workforce). Every flag there is a false alarm.
 """
 
 from __future__ import annotations
@@ -212,6 +217,63 @@ def measure(step: str, folder: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def null_workforce(folder: Path, *, seed: int, items: int = 200_000, annotators: int = 1_000) -> None:
+    """The constant-skill workforce as a dataset folder (items.parquet, annotations.parquet)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    k, per_item, weeks = 10, 3, 8
+    skill = rng.uniform(0.75, 0.95, annotators)
+    who = np.argsort(rng.random((items, annotators)), axis=1)[:, :per_item] if annotators <= 50 else None
+    if who is None:  # distinct annotators per item without an items x annotators array
+        who = rng.integers(0, annotators, (items, per_item))
+        clash = (who[:, 0] == who[:, 1]) | (who[:, 0] == who[:, 2]) | (who[:, 1] == who[:, 2])
+        while clash.any():
+            who[clash] = rng.integers(0, annotators, (int(clash.sum()), per_item))
+            clash = (who[:, 0] == who[:, 1]) | (who[:, 0] == who[:, 2]) | (who[:, 1] == who[:, 2])
+    truth = rng.integers(0, k, items)
+    annotator = who.ravel()
+    item = np.repeat(np.arange(items), per_item)
+    right = rng.random(len(item)) < skill[annotator]
+    label = np.where(right, truth[item], (truth[item] + rng.integers(1, k, len(item))) % k)
+    start = pd.Timestamp("2026-01-05")
+    created = start + pd.to_timedelta(rng.uniform(0, weeks * 7 * 86_400, items), unit="s")
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = np.char.add("it", np.char.zfill(np.arange(items).astype(str), 7))
+    pd.DataFrame({"item_id": ids, "created_at": created.floor("s")}).to_parquet(folder / "items.parquet")
+    lag = pd.to_timedelta(rng.exponential(3_600, len(item)), unit="s")
+    pd.DataFrame(
+        {
+            "item_id": ids[item],
+            "annotator_id": np.char.add("w", np.char.zfill(annotator.astype(str), 4)),
+            "label": np.char.add("c", label.astype(str)),
+            "created_at": (created[item] + lag).floor("s"),
+        }
+    ).to_parquet(folder / "annotations.parquet")
+
+
+def count_null_flags(seed: int) -> None:
+    """Print how many annotators ``annotators_overview`` flags on the null workforce (all false alarms)."""
+    from workbench.annotators import annotators_overview
+    from workbench.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "null"
+        null_workforce(folder, seed=seed)
+        with Store.open(Path(tmp) / "store.duckdb") as store:
+            store.ingest(folder)
+        t = time.perf_counter()
+        with Store.open(Path(tmp) / "store.duckdb", read_only=True) as store:
+            report = annotators_overview(store, agreement=False).report
+        table = report.annotators
+        print(
+            f"null workforce seed {seed}: {len(table):,} annotators, {int(table['flagged'].sum())} flagged "
+            f"(consensus {report.consensus.method}, {time.perf_counter() - t:.0f} s)"
+        )
+        for r in table[table["flagged"]].head(5).itertuples():
+            print(f"  {r.annotator_id}: {r.flag_reason}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -221,11 +283,15 @@ def main() -> None:
     parser.add_argument("--dense-items", type=int, default=50_000)
     parser.add_argument("--dense-annotators", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--null-workforce", action="store_true", help="count false flags on a constant workforce")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
         print(json.dumps(run_step(args.step, args.folder)))
+        return
+    if args.null_workforce:
+        count_null_flags(args.seed)
         return
 
     with tempfile.TemporaryDirectory() as tmp:

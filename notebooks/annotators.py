@@ -21,8 +21,9 @@ def _(mo):
         # Annotators: agreement, consensus and quality
 
         How much annotators agree, which consensus label each item gets, and which annotators
-        fall below calibration or drift. The store is the one `WORKBENCH_STORE` names
-        (default `data/workbench.duckdb`); `workbench demo` fills it with the demo dataset.
+        fall below calibration, decline, rush (speeders) or over-use a class. The store is the one
+        `WORKBENCH_STORE` names (default `data/workbench.duckdb`); `workbench demo` fills it with the
+        demo dataset.
         """
     )
     return
@@ -90,7 +91,11 @@ def _(mo, per_class_chart, view):
 def _(mo, view):
     mo.vstack(
         [
-            mo.md("## Annotators\nSort by any column; flagged annotators come first, with the reason."),
+            mo.md(
+                "## Annotators\nSort by any column; flagged annotators come first, with the rule that fired "
+                "(gold, decline, speeder, label mix). `gold_status` says whether the gold interval settles."
+            ),
+            mo.md("\n".join(f"- {line}" for line in view.report.summary_lines()[1:])),
             mo.ui.table(view.report.annotators, selection=None, page_size=20),
             mo.ui.altair_chart(view.report.quality_chart()),
             mo.ui.altair_chart(view.report.drift_chart()),

@@ -149,7 +149,8 @@ def test_degrading_annotator_is_flagged_from_the_week_it_degrades(report, truth)
     table = report.annotators.set_index("annotator_id")
     assert table.loc[deg["annotator_id"], "flagged"]
     assert table.loc[deg["annotator_id"], "declined_from_week"] == deg["from_week"]
-    assert "dropped" in table.loc[deg["annotator_id"], "flag_reason"]
+    reason = table.loc[deg["annotator_id"], "flag_reason"]
+    assert "dropped" in reason and f"since {deg['from_week']}" in reason and "BH-adjusted p" in reason
     declined = report.drift[report.drift["declined"]]
     assert set(declined["annotator_id"]) == {deg["annotator_id"]}
     weeks = declined["week"].tolist()
@@ -159,7 +160,7 @@ def test_degrading_annotator_is_flagged_from_the_week_it_degrades(report, truth)
 def test_annotator_table(report, inputs):
     _, _, gold = inputs
     t = report.annotators
-    assert list(t.columns[: len(ANNOTATOR_COLUMNS)]) == ANNOTATOR_COLUMNS
+    assert list(t.columns) == ANNOTATOR_COLUMNS
     assert (t["kind"] == "human").all()
     assert t["n_labels"].sum() == len(report.labels)
     # Gold accuracy and its Wilson interval, checked against statsmodels for one annotator.
@@ -171,9 +172,15 @@ def test_annotator_table(report, inputs):
     assert row["gold_accuracy"] == pytest.approx(hits / len(own))
     lo, hi = proportion_confint(hits, len(own), method="wilson")
     assert (row["gold_ci_low"], row["gold_ci_high"]) == pytest.approx((lo, hi))
-    # Flags: gold accuracy below the threshold with enough gold labels, or drift; never otherwise.
-    low_gold = (t["gold_labels"] >= 20) & (t["gold_accuracy"] < 0.75)
-    assert (t["flagged"] == (low_gold | t["declined_from_week"].notna())).all()
+    # Flags: the gold interval wholly below the threshold, a decline, a speeder or a divergent label mix; never
+    # otherwise. Each flag's reason names its rule.
+    low_gold = t["gold_ci_high"] < 0.75
+    mix = t["label_mix_p_adjusted"] < 0.05
+    assert (t["flagged"] == (low_gold | t["declined_from_week"].notna() | t["speeder"] | mix)).all()
+    assert (t.loc[low_gold, "gold_status"] == "below").all()
+    for rule, rows in [("gold:", low_gold), ("decline:", t["declined_from_week"].notna()), ("speeder:", t["speeder"])]:
+        assert t.loc[rows, "flag_reason"].str.contains(rule).all()
+        assert not t.loc[~rows, "flag_reason"].str.contains(rule).any()
 
 
 def test_wilson_interval_matches_statsmodels():
@@ -228,6 +235,8 @@ def test_cli_writes_the_three_files(demo_store_path, tmp_path):
     annotators = pd.read_csv(out / "annotators.csv")
     assert list(annotators.columns) == ANNOTATOR_COLUMNS
     assert annotators.loc[annotators["annotator_id"] == "a07", "flagged"].item()
+    assert set(annotators["gold_status"]) <= {"below", "ok", "undecided", "no_gold"}
+    assert "too little gold to judge" in res.output.lower()
     agreement = json.loads((out / "agreement.json").read_text())
     assert agreement["consensus"]["method"] == "crowdlab" and "krippendorff_alpha" in agreement["overall"]
     assert "crowdlab" in res.output

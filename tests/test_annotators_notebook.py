@@ -36,12 +36,15 @@ def test_exports_to_html_with_its_outputs(demo_store_path, tmp_path):
 
 @pytest.mark.browser
 def test_serves_with_marimo_run_in_a_real_browser(demo_store_path, tmp_path):
+    from workbench.loaders.annotators import load_annotators
+
+    first = load_annotators(str(demo_store_path)).default_annotator  # the first flagged annotator (a15 on the demo)
     with served_notebook(NOTEBOOK, demo_store_path, tmp_path) as url:
         with browser_page() as (page, _errors):
             page.goto(url)
             page.get_by_text("which consensus label each item gets").first.wait_for(timeout=90_000)
             page.locator("canvas").nth(4).wait_for(timeout=90_000)
-            page.get_by_role("heading", name="a07 against the consensus").wait_for(timeout=60_000)
+            page.get_by_role("heading", name=f"{first} against the consensus").wait_for(timeout=60_000)
             # Drill into another annotator: the confusion chart and disagreement table follow.
             page.locator("select").nth(1).select_option("a03")
             page.get_by_role("heading", name="a03 against the consensus").wait_for(timeout=60_000)

@@ -22,7 +22,16 @@ What is planted (all deterministic by ``seed``):
 * flipped labels on some single-annotated items;
 * a shift of the production inputs in the last two weeks (a new phone
   capture device: lower contrast, new ``device`` value, new note wording);
-* out-of-fold predicted probabilities from a scikit-learn model.
+* out-of-fold predicted probabilities from a scikit-learn model;
+* five more annotators, for the annotator checks (drawn from a random stream
+  of their own, after everything above, so nothing above moves): a speeder
+  (``a13``: a tenth of the usual time, 60% accurate), an annotator who
+  over-uses one class (``a14``: gives ``eight`` to 30% of items), and three
+  annotators of known accuracy on gold whose Wilson intervals settle below
+  the 75% threshold (``a15``), do not settle (``a16``) and settle above it
+  (``a17``). They only label items that two or more annotators labeled and
+  whose majority leads by more votes than the plants add, so no majority
+  vote (and no ``wrong_labels`` entry, and no prediction) changes.
 """
 
 from __future__ import annotations
@@ -66,6 +75,10 @@ TRUTH_SCHEMA = {
     "gold_items": "list[item_id]",
     "synthetic_items": "list[item_id]",
     "unannotated_items": "list[item_id]: production items nobody labeled yet",
+    "speeder": "{annotator_id, accuracy, duration_factor}: labels at duration_factor x the usual time, less accurately",
+    "divergent_label_mix": "{annotator_id, label, share}: gives `label` to `share` of its items whatever they show",
+    "gold_calibration": "{annotator_id: {accuracy, gold_labels, gold_correct, gold_status}}: exact accuracy on gold "
+    "and the verdict its Wilson 95% interval gives against 0.75 (below, undecided or ok)",
 }
 
 
@@ -234,6 +247,7 @@ def build_demo(*, seed: int = 0, gaps: bool = True) -> tuple[dict[str, pd.DataFr
         rows, columns=["item_id", "annotator_id", "label", "created_at", "guideline_version", "duration_s"]
     )
     annotations["created_at"] = pd.to_datetime(annotations["created_at"]).dt.floor("s")
+    annotations, planted = _plant_annotators(annotations, item_ids, created, y, is_gold, seed=seed, v2_start=v2_start)
     gold = pd.DataFrame({"item_id": item_ids[is_gold], "label": [CLASSES[c] for c in y[is_gold]]})
 
     mv = majority_vote(annotations)
@@ -259,12 +273,15 @@ def build_demo(*, seed: int = 0, gaps: bool = True) -> tuple[dict[str, pd.DataFr
             "accuracy_after": degrade_after,
         },
         "annotators": {
-            a: {
-                "accuracy": float(skill[a]),
-                "confuses": list(habits[a]),
-                "active_weeks": [weeks[w - 1] for w in active[a]],
-            }
-            for a in ann_ids
+            **{
+                a: {
+                    "accuracy": float(skill[a]),
+                    "confuses": list(habits[a]),
+                    "active_weeks": [weeks[w - 1] for w in active[a]],
+                }
+                for a in ann_ids
+            },
+            **planted["annotators"],
         },
         "ambiguous_pair": list(AMBIGUOUS_PAIR) if gaps else [],
         "guideline_fix": {"pair": list(FIXED_PAIR), "fixed_in": "v2"} if gaps else {"pair": [], "fixed_in": None},
@@ -279,9 +296,96 @@ def build_demo(*, seed: int = 0, gaps: bool = True) -> tuple[dict[str, pd.DataFr
         "gold_items": sorted(item_ids[is_gold].tolist()),
         "synthetic_items": sorted(item_ids[is_syn].tolist()),
         "unannotated_items": sorted(set(item_ids) - annotated),
+        "speeder": planted["speeder"],
+        "divergent_label_mix": planted["divergent_label_mix"],
+        "gold_calibration": planted["gold_calibration"],
     }
     tables = {"items": items, "annotations": annotations, "gold": gold, "predictions": predictions}
     return tables, _guidelines("v2", gaps=gaps), _guidelines("v1", gaps=gaps), truth
+
+
+SPEEDER = {"annotator_id": "a13", "accuracy": 0.6, "duration_factor": 0.1, "items": 150}
+DIVERGENT = {"annotator_id": "a14", "label": "eight", "share": 0.3, "accuracy": 0.92, "items": 200}
+# Exact accuracy on gold: (gold labels, correct ones); 27/50 gives a 95% Wilson interval of 40%-67% (below 75%),
+# 6/10 one of 31%-83% (undecided), 39/40 one of 87%-100% (ok).
+GOLD_CALIBRATION = {"a15": (50, 27, "below"), "a16": (10, 6, "undecided"), "a17": (40, 39, "ok")}
+
+
+def _plant_annotators(annotations, item_ids, created, y, is_gold, *, seed: int, v2_start: datetime):
+    """Add the speeder, the divergent label mix and the gold-calibration annotators (a stream of their own).
+
+    They label only items with two or more annotations whose majority label leads the runner-up by more
+    votes than the planted annotators add to the item, so every majority vote stays as it was.
+    """
+    rng = np.random.default_rng([seed, 2])
+    end = START + timedelta(weeks=N_WEEKS) - timedelta(seconds=1)
+    pos = {str(i): n for n, i in enumerate(item_ids)}
+    votes = annotations.groupby(["item_id", "label"]).size().unstack(fill_value=0)
+    counts = np.sort(votes.to_numpy(), axis=1)
+    lead = pd.Series(counts[:, -1] - (counts[:, -2] if counts.shape[1] > 1 else 0), index=votes.index)
+    n_ann = votes.sum(axis=1)
+    room = (lead - 1).where(n_ann >= 2, 0).clip(lower=0)  # planted votes an item can take
+    gold_ids = set(item_ids[is_gold].tolist())
+    rows: list[tuple] = []
+
+    def pick(n: int, *, gold: bool) -> list[str]:
+        pool = sorted(i for i in room.index[room > 0] if (i in gold_ids) == gold)
+        chosen = [str(i) for i in rng.choice(pool, min(n, len(pool)), replace=False)]
+        room.loc[chosen] -= 1
+        return chosen
+
+    def stamp(item: str) -> datetime:
+        return min(created[pos[item]] + timedelta(hours=float(rng.exponential(14.0) + 0.2)), end)
+
+    def wrong(c: int) -> str:
+        return CLASSES[rng.choice([k for k in range(10) if k != c])]
+
+    def usual_duration(c: int, factor: float = 1.0) -> float:
+        base = 18 if CLASSES[c] not in AMBIGUOUS_PAIR else 30
+        return float(np.round(rng.lognormal(np.log(base * factor), 0.5), 1))
+
+    def add(annotator: str, item: str, label: str, duration: float) -> None:
+        ts = stamp(item)
+        rows.append((item, annotator, label, ts, "v2" if ts >= v2_start else "v1", duration))
+
+    a = SPEEDER["annotator_id"]
+    for item in pick(SPEEDER["items"], gold=False):
+        c = int(y[pos[item]])
+        label = CLASSES[c] if rng.random() < SPEEDER["accuracy"] else wrong(c)
+        add(a, item, label, max(usual_duration(c, SPEEDER["duration_factor"]), 0.5))
+    a = DIVERGENT["annotator_id"]
+    for item in pick(DIVERGENT["items"], gold=False):
+        c = int(y[pos[item]])
+        if rng.random() < DIVERGENT["share"]:
+            label = DIVERGENT["label"]
+        else:
+            label = CLASSES[c] if rng.random() < DIVERGENT["accuracy"] else wrong(c)
+        add(a, item, label, usual_duration(c))
+    for a, (n, correct, _) in GOLD_CALIBRATION.items():
+        right = rng.permutation(np.arange(n) < correct)
+        for item, ok in zip(pick(n, gold=True), right, strict=False):
+            c = int(y[pos[item]])
+            add(a, item, CLASSES[c] if ok else wrong(c), usual_duration(c))
+    extra = pd.DataFrame(rows, columns=annotations.columns)
+    extra["created_at"] = pd.to_datetime(extra["created_at"]).dt.floor("s")
+    weeks_of = extra.groupby("annotator_id")["created_at"].agg(lambda t: sorted({_iso_week(x) for x in t}))
+    planted = {
+        "speeder": {k: SPEEDER[k] for k in ("annotator_id", "accuracy", "duration_factor")},
+        "divergent_label_mix": {k: DIVERGENT[k] for k in ("annotator_id", "label", "share")},
+        "gold_calibration": {
+            a: {"accuracy": correct / n, "gold_labels": n, "gold_correct": correct, "gold_status": status}
+            for a, (n, correct, status) in GOLD_CALIBRATION.items()
+        },
+        "annotators": {
+            a: {"accuracy": acc, "confuses": [], "active_weeks": weeks_of.get(a, [])}
+            for a, acc in [
+                (SPEEDER["annotator_id"], SPEEDER["accuracy"]),
+                (DIVERGENT["annotator_id"], DIVERGENT["accuracy"] * (1 - DIVERGENT["share"])),
+                *[(a, correct / n) for a, (n, correct, _) in GOLD_CALIBRATION.items()],
+            ]
+        },
+    }
+    return pd.concat([annotations, extra], ignore_index=True), planted
 
 
 def _out_of_fold_predictions(items: pd.DataFrame, consensus: pd.DataFrame, *, seed: int) -> pd.DataFrame:

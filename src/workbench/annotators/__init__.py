@@ -50,23 +50,37 @@ Consensus methods
 
 Annotator quality
 -----------------
-Per annotator: number of labels, a quality score (CROWDLAB's annotator
-quality; for ``ds`` the estimated accuracy ``sum_c prior_c P(label=c|true=c)``;
-for ``mv`` agreement with consensus on items with two or more annotations),
-agreement with the consensus, accuracy on gold items with a Wilson 95%
-confidence interval, and a flag with its reason when gold accuracy is below
-``gold_threshold`` (0.75) on at least ``min_gold_labels`` (20) gold labels
-(re-calibration needed), or when quality declined significantly (drift).
-``kind`` is ``human`` unless the annotator id matches a pattern of another
-kind under ``[annotators] kinds`` in ``workbench.toml``, e.g.
-``kinds = {model = ["gpt-*"]}``; ``gold_threshold`` and ``min_gold_labels``
-can be set there too.
+Per annotator (``annotators.csv``, :data:`ANNOTATOR_COLUMNS`): number of labels; a quality score
+(CROWDLAB's annotator quality; for ``ds`` the estimated accuracy ``sum_c prior_c P(label=c|true=c)``; for
+``mv`` agreement with consensus on multi-annotated items); ``agreement_with_consensus``, the share of the
+annotator's labels on multi-annotated items that equal the majority vote of the *other* annotators of the
+item (items where the others tie are left out), with ``agreement_items`` the number of items it rests on.
+Each rule below can flag an annotator; ``flag_reason`` says which rule fired, since when, by how much and
+with what adjusted evidence. The ``[annotators]`` keys of ``workbench.toml`` (defaults in brackets):
 
-Drift: per annotator and ISO week, agreement with the consensus on items with
-two or more annotations, compared with the annotator's earlier weeks (those not
-already flagged) by a one-sided two-proportion z-test; a week is flagged when
-p < ``drift_alpha`` (0.01) and the drop is at least ``drift_min_drop`` (0.15),
-with at least 10 labels in the week and in the baseline.
+``gold_threshold`` (0.75) -- gold accuracy judged by its Wilson 95% interval
+    ``gold_status`` is ``below`` (the whole interval lies below the threshold: flagged, re-calibration
+    needed), ``ok`` (wholly at or above it), ``undecided`` (it straddles the threshold: "too little gold to
+    judge", with the number of gold labels, in the summary) or ``no_gold``. ``gold_labels_needed`` is how
+    many more gold labels, at the observed accuracy, would settle an undecided verdict. There is no
+    minimum number of gold labels: the interval's width says when there are too few.
+``decline_fdr`` (0.05), ``decline_min_drop`` (0.15) -- decline as change detection
+    For every annotator and week, the agreement since that week against the agreement before it (exact
+    one-sided test), Benjamini-Hochberg adjusted over every annotator-week of the workforce; a decline
+    needs an adjusted p-value below ``decline_fdr`` and a drop of at least ``decline_min_drop``, and starts
+    at the most likely change week (:mod:`.drift`). ``declined_from_week`` names it.
+``speeder_ratio`` (0.2) -- speeders
+    ``duration_ratio`` is the annotator's median ``duration_s`` relative to the peers' median time on items of
+    the same consensus class; ``speeder`` when it is below ``speeder_ratio`` (on at least 20 timed labels)
+    and the annotator's agreement is below the annotators' median agreement.
+``label_mix_min_divergence`` (0.1) -- label mix
+    ``label_mix_divergence`` is the total-variation distance between the annotator's label mix and the
+    other annotators' labels on the same items; flagged when ``label_mix_p_adjusted`` (a chi-square test,
+    Benjamini-Hochberg adjusted over annotators) is below ``decline_fdr`` and the divergence is at least
+    ``label_mix_min_divergence`` (:mod:`.peers`).
+
+``kind`` is ``human`` unless the annotator id matches a pattern of another kind under ``[annotators]
+kinds``, e.g. ``kinds = {model = ["gpt-*"]}``.
 """
 
 from __future__ import annotations
@@ -102,15 +116,23 @@ from .consensus import (
     consensus_labels,
 )
 from .crowd_sparse import ActiveLabResult, CrowdlabResult, LongLabels, activelab, crowdlab, majority_vote_label
-from .drift import DRIFT_ALPHA, DRIFT_MIN_DROP, DRIFT_MIN_LABELS, annotator_drift
+from .drift import DECLINE_FDR, DRIFT_COLUMNS, DRIFT_MIN_DROP, DRIFT_MIN_LABELS, annotator_drift, decline_scan
 from .methods import MethodResult, majority_vote_codes
-from .pipeline import AnnotatorsOverview, annotators_overview, compute_annotators
+from .peers import (
+    LABEL_MIX_MIN_DIVERGENCE,
+    SPEEDER_RATIO,
+    label_mix_divergence,
+    others_majority,
+    speed_ratios,
+)
+from .pipeline import CONFIG_DEFAULTS, AnnotatorsOverview, annotators_overview, compute_annotators
 from .quality import (
     ANNOTATOR_COLUMNS,
+    GOLD_STATUSES,
     GOLD_THRESHOLD,
-    MIN_GOLD_LABELS,
     AnnotatorReport,
     annotator_report_from,
+    gold_status,
     wilson_interval,
 )
 
@@ -120,23 +142,27 @@ __all__ = [
     "Agreement",
     "AnnotatorReport",
     "AnnotatorsOverview",
+    "CONFIG_DEFAULTS",
     "CONSENSUS_COLUMNS",
     "Consensus",
     "CrowdlabResult",
-    "DRIFT_ALPHA",
+    "DECLINE_FDR",
+    "DRIFT_COLUMNS",
     "DRIFT_MIN_DROP",
     "DRIFT_MIN_LABELS",
     "DS_MIN_LABELS",
     "GOLD_SIGNIFICANCE",
+    "GOLD_STATUSES",
     "GOLD_THRESHOLD",
+    "LABEL_MIX_MIN_DIVERGENCE",
     "LongLabels",
     "METHODS",
     "METHOD_CHOICES",
     "MIN_GOLD_FOR_AUTO",
-    "MIN_GOLD_LABELS",
     "MIN_SHARED_ITEMS",
     "MODEL_MARGIN",
     "MethodResult",
+    "SPEEDER_RATIO",
     "active_learning_scores",
     "activelab",
     "agreement_from_counts",
@@ -153,11 +179,16 @@ __all__ = [
     "consensus_from_annotations",
     "consensus_labels",
     "crowdlab",
+    "decline_scan",
+    "gold_status",
     "label_counts",
+    "label_mix_divergence",
     "majority_vote_codes",
     "majority_vote_label",
+    "others_majority",
     "pairwise_cohen_kappa",
     "per_class_agreement",
     "per_class_chart",
+    "speed_ratios",
     "wilson_interval",
 ]

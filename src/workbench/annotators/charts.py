@@ -45,7 +45,7 @@ def annotator_quality_chart(report: AnnotatorReport):
 def annotator_drift_chart(
     report: AnnotatorReport, *, annotators: list[str] | None = None, min_labels: int = DRIFT_MIN_LABELS
 ):
-    """Weekly agreement with consensus per annotator; weeks with a significant decline are marked.
+    """Weekly agreement with the others' majority per annotator; the weeks of a decline are marked.
 
     Annotator-weeks with fewer than ``min_labels`` labels on multi-annotated items are left out (too noisy).
     """
@@ -59,7 +59,7 @@ def annotator_drift_chart(
     data = data.assign(status=np.where(data["annotator_id"].isin(flagged), "flagged", "other"))
     base = alt.Chart(data).encode(
         x=alt.X("week:O", title="ISO week"),
-        y=alt.Y("agreement:Q", title="agreement with consensus", scale=alt.Scale(zero=False)),
+        y=alt.Y("agreement:Q", title="agreement with the others' majority", scale=alt.Scale(zero=False)),
         detail="annotator_id:N",
     )
     lines = base.mark_line(opacity=0.6).encode(
@@ -77,12 +77,13 @@ def annotator_drift_chart(
                 "week",
                 alt.Tooltip("agreement:Q", format=".3f"),
                 alt.Tooltip("baseline:Q", format=".3f"),
-                alt.Tooltip("p_value:Q", format=".1g"),
+                alt.Tooltip("since_agreement:Q", format=".3f"),
+                alt.Tooltip("p_adjusted:Q", format=".1g"),
             ]
         )
     )
     return (lines + points).properties(
-        title="Annotator agreement per week (dots: significant decline)", width=520, height=240
+        title="Annotator agreement per week (dots: weeks of a decline, BH-controlled)", width=520, height=240
     )
 
 

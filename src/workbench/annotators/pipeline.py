@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import load_config
-from ..inputs.annotations import read_annotations
+from ..inputs.annotations import latest_annotations, read_annotations
 from ..inputs.predictions import read_gold, read_predictions
 from ..inputs.weeks import Week
 from ..store import Store
 from .agreement import Agreement, compute_agreement_from_set
 from .consensus import Consensus, consensus_from_annotations
-from .quality import GOLD_THRESHOLD, MIN_GOLD_LABELS, AnnotatorReport, annotator_report_from
+from .drift import DECLINE_FDR, DRIFT_MIN_DROP
+from .peers import LABEL_MIX_MIN_DIVERGENCE, SPEEDER_RATIO
+from .quality import GOLD_THRESHOLD, AnnotatorReport, annotator_report_from, with_durations
+
+#: ``[annotators]`` keys of ``workbench.toml`` this pipeline reads, with their defaults.
+CONFIG_DEFAULTS = {
+    "gold_threshold": GOLD_THRESHOLD,
+    "decline_fdr": DECLINE_FDR,
+    "decline_min_drop": DRIFT_MIN_DROP,
+    "speeder_ratio": SPEEDER_RATIO,
+    "label_mix_min_divergence": LABEL_MIX_MIN_DIVERGENCE,
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ def annotators_overview(
     method: str = "auto",
     classes: list[str] | None = None,
     gold_threshold: float | None = None,
-    min_gold_labels: int | None = None,
+    decline_fdr: float | None = None,
     week: str | Week | None = None,
     model_version: str | None = None,
     as_of=None,
@@ -61,6 +72,7 @@ def annotators_overview(
     annotators on the same store and configuration. Options left as None take
     ``[annotators]`` in ``workbench.toml``, else this module's constants.
     ``week`` keeps the annotations created before its end (default: all).
+    The ``[annotators]`` keys and their defaults are :data:`CONFIG_DEFAULTS`.
     """
 
     cfg = load_config().get("annotators", {})
@@ -71,17 +83,25 @@ def annotators_overview(
     predictions = read_predictions(store, annotations.classes, model_version=model_version, as_of=as_of)
     gold = read_gold(store, as_of=as_of)
     consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold, seed=seed)
+    if store.has("annotations") and "duration_s" in store.data("annotations").columns:
+        durations = latest_annotations(
+            store, as_of=as_of, until=until, columns=["item_id", "annotator_id", "duration_s"]
+        ).execute()
+        annotations = with_durations(annotations, durations)
+
+    def setting(name: str, given=None) -> float:
+        return float(given if given is not None else cfg.get(name, CONFIG_DEFAULTS[name]))
+
     report = annotator_report_from(
         annotations,
         consensus,
         gold=gold,
         kinds=cfg.get("kinds"),
-        gold_threshold=float(
-            gold_threshold if gold_threshold is not None else cfg.get("gold_threshold", GOLD_THRESHOLD)
-        ),
-        min_gold_labels=int(
-            min_gold_labels if min_gold_labels is not None else cfg.get("min_gold_labels", MIN_GOLD_LABELS)
-        ),
+        gold_threshold=setting("gold_threshold", gold_threshold),
+        decline_fdr=setting("decline_fdr", decline_fdr),
+        drift_min_drop=setting("decline_min_drop"),
+        speeder_ratio=setting("speeder_ratio"),
+        label_mix_min_divergence=setting("label_mix_min_divergence"),
     )
     return AnnotatorsOverview(
         report=report,
@@ -96,7 +116,7 @@ def compute_annotators(
     method: str = "auto",
     classes: list[str] | None = None,
     gold_threshold: float | None = None,
-    min_gold_labels: int | None = None,
+    decline_fdr: float | None = None,
     week: str | Week | None = None,
     model_version: str | None = None,
     as_of=None,
@@ -104,8 +124,8 @@ def compute_annotators(
 ) -> AnnotatorReport:
     """Consensus, annotator quality, calibration on gold and drift for the store's annotations.
 
-    Thresholds default to ``[annotators]`` in ``workbench.toml`` (``gold_threshold``,
-    ``min_gold_labels``, ``kinds``), else to this module's constants. ``week``
+    Thresholds default to ``[annotators]`` in ``workbench.toml`` (:data:`CONFIG_DEFAULTS`, and
+    ``kinds``), else to those defaults. ``week``
     (default: every annotation) keeps the annotations made up to its end.
     """
     return annotators_overview(
@@ -113,7 +133,7 @@ def compute_annotators(
         method=method,
         classes=classes,
         gold_threshold=gold_threshold,
-        min_gold_labels=min_gold_labels,
+        decline_fdr=decline_fdr,
         week=week,
         model_version=model_version,
         as_of=as_of,

@@ -20,12 +20,16 @@ def register(app: typer.Typer) -> None:
         model_version: ModelVersionOption = None,
         gold_threshold: Annotated[
             float | None,
-            typer.Option("--gold-threshold", help="Flag annotators whose gold accuracy is below this (default 0.75)."),
-        ] = None,
-        min_gold_labels: Annotated[
-            int | None,
             typer.Option(
-                "--min-gold-labels", help="Gold labels an annotator needs before the gold flag applies (default 20)."
+                "--gold-threshold",
+                help="Flag annotators whose gold accuracy's 95% interval lies wholly below this (default 0.75).",
+            ),
+        ] = None,
+        decline_fdr: Annotated[
+            float | None,
+            typer.Option(
+                "--decline-fdr",
+                help="False-discovery rate of the decline and label-mix flags over all their tests (default 0.05).",
             ),
         ] = None,
     ) -> None:
@@ -33,8 +37,10 @@ def register(app: typer.Typer) -> None:
 
         Writes OUT/consensus.csv (item_id, consensus_label, consensus_quality,
         n_annotations, agreement, method), OUT/annotators.csv (annotator_id, kind,
-        n_labels, quality, agreement_with_consensus, gold_accuracy, gold_ci_low,
-        gold_ci_high, flagged, flag_reason), OUT/annotator_drift.csv and
+        n_labels, quality, agreement_with_consensus, agreement_items, gold_accuracy,
+        gold_ci_low, gold_ci_high, gold_labels, gold_status, gold_labels_needed,
+        declined_from_week, duration_ratio, speeder, label_mix_divergence,
+        label_mix_p_adjusted, flagged, flag_reason), OUT/annotator_drift.csv and
         OUT/agreement.json.
 
         Only annotations made up to the end of --week count (default: the
@@ -54,7 +60,7 @@ def register(app: typer.Typer) -> None:
                     store,
                     method=value(method),
                     gold_threshold=gold_threshold,
-                    min_gold_labels=min_gold_labels,
+                    decline_fdr=decline_fdr,
                     week=week,
                     model_version=model_version,
                 )

@@ -26,6 +26,7 @@ def build(store: Store, week: Week) -> SectionResult | None:
         "gwet_ac1": o["gwet_ac1"],
         "consensus_method": consensus.method,
         "flagged_annotators": int(len(flagged)),
+        "gold_undecided_annotators": int(len(report.undecided_gold())),
     }
     charts = [agreement.trend_chart(), per_class_chart(agreement), report.quality_chart()]
     if len(report.drift):
@@ -35,19 +36,24 @@ def build(store: Store, week: Week) -> SectionResult | None:
         kpis=kpis,
         charts=charts,
         tables={
-            "annotators": report.annotators[[*ANNOTATOR_COLUMNS, "gold_labels", "declined_from_week"]],
+            "annotators": report.annotators[ANNOTATOR_COLUMNS],
             "annotator_overview": report.annotators[
                 [
                     "annotator_id",
                     "n_labels",
                     "quality",
                     "agreement_with_consensus",
+                    "agreement_items",
                     "gold_accuracy",
                     "gold_ci_low",
                     "gold_ci_high",
                     "gold_labels",
-                    "flagged",
+                    "gold_status",
                     "declined_from_week",
+                    "duration_ratio",
+                    "speeder",
+                    "label_mix_divergence",
+                    "flagged",
                 ]
             ],
             "agreement_weekly": agreement.per_week,
