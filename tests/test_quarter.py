@@ -21,6 +21,7 @@ runner = CliRunner()
 def test_quarter_weeks():
     from workbench.inputs import Week
 
+    # a week belongs to the quarter of its Thursday: 2026-W40 runs from Monday 28 September to 4 October
     weeks = [Week.parse(w) for w in ("2026-W39", "2026-W40", "2026-W52", "2026-W53", "2027-W01")]
     assert [str(w) for w in Quarter.parse("2026-Q4").weeks(weeks)] == ["2026-W40", "2026-W52", "2026-W53"]
     with pytest.raises(BadInputError, match="YYYY-Qn"):

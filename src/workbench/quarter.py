@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -37,10 +37,10 @@ class Quarter:
         return cls(int(m.group(1)), int(m.group(2)))
 
     def weeks(self, available: list[Week]) -> list[Week]:
-        """The ISO weeks (of ``available``) whose Monday falls in this quarter."""
+        """The ISO weeks (of ``available``) whose Thursday falls in this quarter (as ISO dates a week's year)."""
         first = date(self.year, 3 * self.number - 2, 1)
         last = date(self.year + (self.number == 4), 1 if self.number == 4 else 3 * self.number + 1, 1)
-        return [w for w in available if first <= w.start.date() < last]
+        return [w for w in available if first <= (w.start + timedelta(days=3)).date() < last]
 
     def __str__(self) -> str:
         return f"{self.year}-Q{self.number}"
