@@ -256,7 +256,9 @@ def test_slices(result_table, truth):
     assert s["source"]["items"].sum() == result_table.counts["scored_items"]
     assert set(s["guideline_version"]["slice"]) == {"v1", "v2"}
     annot = s["annotator"].sort_values("disagreement_with_suggested", ascending=False)
-    assert annot["slice"].iloc[0] == truth["degrading_annotator"]["annotator_id"]
+    # the degrading annotator leads the original twelve; a15, planted weak on gold (54% right), may come first
+    original = annot[~annot["slice"].isin(["a13", "a14", "a15", "a16", "a17"])]
+    assert original["slice"].iloc[0] == truth["degrading_annotator"]["annotator_id"]
     assert (s["annotator"]["issue_rate"] == s["annotator"]["label_issues"] / s["annotator"]["items"]).all()
 
 

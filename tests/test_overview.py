@@ -49,7 +49,7 @@ def test_overview_matches_pandas(demo_store, raw, truth):
     assert k["annotations"] == len(ann)
     assert k["annotated_items"] == ann.item_id.nunique()
     assert k["unannotated_items"] == len(truth["unannotated_items"])
-    assert k["annotators"] == 12 and k["classes"] == 10 and k["gold_items"] == 120
+    assert k["annotators"] == 17 and k["classes"] == 10 and k["gold_items"] == 120
     assert k["week_annotations"] == int((ann.week == "2026-W47").sum())
     assert k["previous_week_annotations"] == int((ann.week == "2026-W46").sum())
     # Weekly series.
