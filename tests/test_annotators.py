@@ -337,3 +337,32 @@ def read_predictions_like(item_ids, k):
 
     proba = np.full((len(item_ids), k), 1.0 / k)
     return Predictions(item_id=pd.Index(item_ids), proba=proba, model_version=None)
+
+
+def test_expert_adjudication_settles_the_consensus_and_scores_the_crowd(writable_store, truth):
+    from datetime import datetime
+
+    from workbench.annotators import annotators_overview
+    from workbench.queue.ingest import ADJUDICATIONS_TABLE
+
+    before = annotators_overview(writable_store, method="mv", agreement=False)
+    frame = before.consensus.frame.set_index("item_id")
+    item = frame.index[frame["n_annotations"] >= 2][0]
+    crowd = frame.loc[item, "consensus_label"]
+    given = set(writable_store.data("annotations").filter(lambda t: t.item_id == item).execute()["label"])
+    expert = next(c for c in truth["classes"] if c not in given)  # a label none of its annotators gave
+    now = datetime(2026, 11, 30, 9)
+    writable_store.write_table(
+        ADJUDICATIONS_TABLE,
+        pd.DataFrame(
+            {"item_id": [item], "label": [expert], "annotator_id": ["expert1"], "queue_id": ["q1"],
+             "adjudicated_at": [now], "ingested_at": [now]}
+        ),
+    )
+    after = annotators_overview(writable_store, method="mv", agreement=False)
+    row = after.consensus.frame.set_index("item_id").loc[item]
+    assert row["consensus_label"] == expert and row["method"] == "adjudicated" and row["crowd_label"] == crowd
+    assert any("expert adjudication" in n for n in after.consensus.notes)
+    scored = after.report.annotators.set_index("annotator_id")
+    assert scored["n_adjudicated"].sum() == before.consensus.frame.set_index("item_id").loc[item, "n_annotations"]
+    assert scored["adjudicated_accuracy"].dropna().eq(0.0).all()  # nobody gave the expert's label

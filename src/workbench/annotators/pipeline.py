@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..config import load_config
@@ -83,6 +84,7 @@ def annotators_overview(
     predictions = read_predictions(store, annotations.classes, model_version=model_version, as_of=as_of)
     gold = read_gold(store, as_of=as_of)
     consensus = consensus_from_annotations(annotations, method=method, predictions=predictions, gold=gold, seed=seed)
+    consensus, adjudicated = _with_adjudications(store, consensus)
     if store.has("annotations") and "duration_s" in store.data("annotations").columns:
         durations = latest_annotations(
             store, as_of=as_of, until=until, columns=["item_id", "annotator_id", "duration_s"]
@@ -103,6 +105,11 @@ def annotators_overview(
         speeder_ratio=setting("speeder_ratio"),
         label_mix_min_divergence=setting("label_mix_min_divergence"),
     )
+    if adjudicated is not None:
+        # the crowd's accuracy against expert adjudications joins annotator quality, like gold accuracy
+        report = dataclasses.replace(
+            report, annotators=report.annotators.merge(adjudicated, on="annotator_id", how="left")
+        )
     return AnnotatorsOverview(
         report=report,
         agreement=compute_agreement_from_set(annotations) if agreement else None,
@@ -140,3 +147,18 @@ def compute_annotators(
         seed=seed,
         agreement=False,
     ).report
+
+
+def _with_adjudications(store: Store, consensus):
+    """The consensus with expert-adjudicated items taking the expert's label (re-annotation queue,
+    ``wb_adjudications``), and the crowd's accuracy on those items; unchanged without adjudications."""
+    from ..queue.adjudication import adjudicated_labels, apply_adjudications, crowd_accuracy_on_adjudicated
+
+    adjudicated = adjudicated_labels(store)
+    if adjudicated.empty:
+        return consensus, None
+    frame = apply_adjudications(consensus.frame, adjudicated)
+    n = int(frame["adjudicated"].sum())
+    note = f"{n:,} item(s) are settled by an expert adjudication from the re-annotation queue (method 'adjudicated')."
+    consensus = dataclasses.replace(consensus, frame=frame, notes=(*consensus.notes, note))
+    return consensus, crowd_accuracy_on_adjudicated(store)
