@@ -24,7 +24,8 @@ def test_gate_fails_on_the_demo_for_the_planted_problems(demo_store_path):
     assert status["max_drifted_share"] == "failed"
     assert status["min_label_health"] == "failed"
     assert status["min_gold_accuracy"] == "failed"
-    assert status["min_alpha"] == "pass"
+    # alpha: the weak annotators planted for the annotator checks pull it under Krippendorff's 0.667
+    assert status["min_alpha"] == "failed"
     assert {u["threshold"] for u in data["unmet"]} >= {"max_drifted_share", "min_label_health", "min_gold_accuracy"}
     drift = next(c for c in data["checks"] if c["threshold"] == "max_drifted_share")
     assert drift["value"] == 1.0 and drift["limit"] == 0.5

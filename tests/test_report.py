@@ -19,8 +19,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def report(demo_store_path, tmp_path_factory):
+    import shutil
+
     out = tmp_path_factory.mktemp("reports")
-    result = runner.invoke(app, ["--store", str(demo_store_path), "report", "--out", str(out)])
+    store = out.parent / "report-store.duckdb"  # the report records its KPIs: a copy, not the shared store
+    shutil.copy(demo_store_path, store)
+    result = runner.invoke(app, ["--store", str(store), "report", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -182,3 +186,17 @@ def test_text_from_the_data_is_escaped_in_the_page(tmp_path):
     body = page[page.index("<main>") : page.index("</main>")]  # the charts' data travels as JSON in a script
     assert "<img" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_the_first_screen_leads_with_the_verdict_on_the_planted_problems(report, truth):
+    out, _ = report
+    page = (out / "2026-W47" / "index.html").read_text()
+    main = page[page.index("<main>") :]
+    verdict = main[main.index("id='this-week'") : main.index("</section>")]
+    assert main.index("id='this-week'") < main.index("id='section-overview'")  # before any section
+    text = " ".join(verdict.split())
+    assert "Inputs drifted since 2026-W46 in 66 of 66 features" in text
+    assert f"recalibrate {truth['degrading_annotator']['annotator_id']}" in text and "since 2026-W44" in text
+    a, b = truth["ambiguous_pair"]
+    assert "one-vs-seven" in text and ("one / seven" in text or f"{a} from {b}" in text or f"{b} from {a}" in text)
+    assert "estimate" in text.lower()
