@@ -189,3 +189,17 @@ def test_contract_checks_guideline_versions(demo_dir, tmp_path):
     assert len(problems) == 1 and "v9" in problems[0] and "line" in problems[0]
     (folder / "guidelines.md").write_text("# Plain guidelines\n\nLabel what you see.\n", encoding="utf-8")
     assert check_dataset(folder) == []  # a plain file stays accepted
+
+
+def test_gap_members_feed_the_queue(demo_store):
+    from workbench.gaps import gap_items
+    from workbench.inputs import latest_annotations, majority_vote_table
+
+    members = gap_items(demo_store)
+    by_gap = dict(members.groupby("gap_id")["item_id"].apply(set))
+    ambiguous = next(v for k, v in by_gap.items() if ":ambiguous:one-vs-seven" in k)
+    assert any(":stale:four-vs-nine" in k for k in by_gap)
+    mv = majority_vote_table(latest_annotations(demo_store)).execute().set_index("item_id")["consensus_label"]
+    labels = set(mv.reindex(sorted(ambiguous)))
+    assert labels and len(labels - {"one", "seven"}) < len(labels)  # mostly ones and sevens (or their runner-up)
+    assert members["score"].between(0, 1).all()

@@ -18,6 +18,17 @@ Example
 
 from .analysis import ALPHA, GAP_COLUMNS, GapAnalysis, compute_gaps, gaps_config
 from .mapping import severity
+from .members import MEMBER_COLUMNS, gap_items
 from .slices import SLICE_COLUMNS
 
-__all__ = ["ALPHA", "GAP_COLUMNS", "GapAnalysis", "SLICE_COLUMNS", "compute_gaps", "gaps_config", "severity"]
+__all__ = [
+    "ALPHA",
+    "GAP_COLUMNS",
+    "GapAnalysis",
+    "MEMBER_COLUMNS",
+    "SLICE_COLUMNS",
+    "compute_gaps",
+    "gap_items",
+    "gaps_config",
+    "severity",
+]
