@@ -242,3 +242,43 @@ def test_latest_ingested_model_version_counts_everywhere(tmp_path):
 
         p = predicted_probabilities(store, given_labels(store))
         assert p.params["model_version"] == "aa-new"
+
+
+def test_default_week_passes_over_a_thin_trailing_week_and_says_so(demo_dir, tmp_path):
+    from datetime import datetime
+
+    from workbench.inputs.weeks import choose_week
+
+    folder = tmp_path / "late"
+    shutil.copytree(demo_dir, folder)
+    ann = pd.read_parquet(folder / "annotations.parquet")
+    late = ann.sample(16, random_state=0).assign(
+        annotator_id="a01", created_at=pd.Timestamp("2026-11-23 08:30"), guideline_version="v2"
+    )  # a few late labels on the Monday after the last full week, as a Sunday export followed by stragglers
+    pd.concat([ann, late], ignore_index=True).to_parquet(folder / "annotations.parquet", index=False)
+    store_path = tmp_path / "late.duckdb"
+    with Store.open(store_path) as store:
+        store.ingest(folder)
+        choice = choose_week(store, now=datetime(2026, 12, 1))
+        assert str(choice.week) == "2026-W47" and choice.passed_over == ("2026-W48",)
+        assert choice.note == (
+            "2026-W48 has only 16 annotations and 0 new items so far; showing 2026-W47; `--week 2026-W48` shows it."
+        )
+        asked = choose_week(store, "2026-W48", now=datetime(2026, 12, 1))
+        assert str(asked.week) == "2026-W48" and "is thin" in asked.note and "16 annotations" in asked.note
+        unfinished = choose_week(store, now=datetime(2026, 11, 25))  # W48 not over yet: passed over for that
+        assert str(unfinished.week) == "2026-W47" and "not over yet" in unfinished.note
+    # the report, annotators and drift use that default week, and say what they passed over
+    res = runner.invoke(app, ["--store", str(store_path), "annotators", "--out", str(tmp_path / "a"), "--method", "mv"])
+    assert res.exit_code == 0, res.output
+    assert "2026-W48 has only 16 annotations" in " ".join(res.output.split())
+    res = runner.invoke(app, ["--store", str(store_path), "drift", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    import json
+
+    assert json.loads((tmp_path / "d" / "drift.json").read_text())["current"]["window"] == "2026-W47"
+    res = runner.invoke(app, ["--store", str(store_path), "report", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "r" / "2026-W47" / "index.html").read_text()
+    top = page[: page.index("<main>")]
+    assert "2026-W48 has only 16 annotations and 0 new items so far; showing 2026-W47" in top
