@@ -122,7 +122,8 @@ def build_verdict(rendered, *, week: str, stored: pd.DataFrame, fmt, unit_cost: 
             )
         for a in result.actions:
             evidence = a.evidence or anchor
-            actions.append({"text": a.text, "link": evidence, "severity": a.severity, "area": section.title})
+            text = a.text[:1].upper() + a.text[1:]
+            actions.append({"text": text, "link": evidence, "severity": a.severity, "area": section.title})
         for c in result.costs:
             costs.append({"where": c.where, "items": int(c.items), "multiplier": c.multiplier,
                           "estimate": c.items * c.multiplier * unit_cost})
