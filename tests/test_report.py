@@ -196,7 +196,7 @@ def test_the_first_screen_leads_with_the_verdict_on_the_planted_problems(report,
     assert main.index("id='this-week'") < main.index("id='section-overview'")  # before any section
     text = " ".join(verdict.split())
     assert "Inputs drifted since 2026-W46 in 66 of 66 features" in text
-    assert f"recalibrate {truth['degrading_annotator']['annotator_id']}" in text and "since 2026-W44" in text
+    assert f"Recalibrate {truth['degrading_annotator']['annotator_id']}" in text and "since 2026-W44" in text
     a, b = truth["ambiguous_pair"]
     assert "one-vs-seven" in text and ("one / seven" in text or f"{a} from {b}" in text or f"{b} from {a}" in text)
     assert "estimate" in text.lower()
