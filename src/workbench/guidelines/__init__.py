@@ -60,11 +60,7 @@ from .conditions import (
     Or,
     Value,
     columns_of,
-    evaluate,
-    matches,
     parse_condition,
-    to_ibis,
-    to_ibis_filter,
 )
 from .demo import DEMO_CLASSES, DEMO_VERSIONS, demo_guidelines
 from .document import (
@@ -78,6 +74,7 @@ from .document import (
     staleness_frame,
     structure_hint,
 )
+from .evaluation import evaluate, matches, to_ibis, to_ibis_filter
 from .parser import GuidelinesError, parse_guidelines, read_guidelines, slug
 
 __all__ = [

@@ -17,7 +17,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..errors import BadInputError
-from .conditions import And, Condition, matches
+from .conditions import And, Condition
+from .evaluation import matches
 
 __all__ = [
     "Guidelines",
