@@ -22,14 +22,31 @@ def store_label() -> str:
     return redact_url(resolve_target(None))
 
 
+def _mode() -> str | None:
+    try:
+        import marimo as mo
+
+        return mo.app_meta().mode
+    except Exception:  # noqa: BLE001 - outside marimo there is no mode
+        return None
+
+
 def attempt(fn: Callable[..., Any], *args, **kwargs) -> tuple[Any, str | None]:
     """``(fn(...), None)``, or ``(None, message)`` when it raised: a workbench error's own message (the one
-    the CLI prints), or for anything else its type and text, never a traceback."""
+    the CLI prints), or for anything else its type and text, never a traceback.
+
+    Run as a script (``python notebook.py``) there is no page: the error is raised, so the run fails with
+    its message and a non-zero status.
+    """
     try:
         return fn(*args, **kwargs), None
     except WorkbenchError as exc:
+        if _mode() == "script":
+            raise
         return None, console_message(str(exc), markup=False)
     except Exception as exc:  # noqa: BLE001 - a page shows every error as a message
+        if _mode() == "script":
+            raise
         return None, console_message(f"Unexpected error ({type(exc).__name__}): {exc}", markup=False)
 
 
@@ -42,12 +59,7 @@ def app_mode() -> bool:
     """
     if os.environ.get("WORKBENCH_READ_ONLY") == "1":
         return True
-    try:
-        import marimo as mo
-
-        running_as_app = mo.app_meta().mode == "run"
-    except Exception:  # noqa: BLE001 - outside marimo there is no app
-        running_as_app = False
+    running_as_app = _mode() == "run"
     if running_as_app:
         os.environ["WORKBENCH_READ_ONLY"] = "1"
     return running_as_app
