@@ -403,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds a baseline run may take")
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument(
+        "--reuse-baselines", type=Path, help="take the baselines from an earlier run's results .json (same --items)"
+    )
     parser.add_argument("--only", nargs="*", help="run only these commands (ingest always runs)")
     parser.add_argument("--baselines", nargs="*", choices=list(BASELINES), help="run only these baselines")
     parser.add_argument("--baseline", help=argparse.SUPPRESS)
@@ -471,7 +474,13 @@ def main(argv: list[str] | None = None) -> int:
             print(tail[-1500:], flush=True)
 
     baselines: dict[str, list[Run]] = {}
-    if not args.skip_baselines:
+    if args.reuse_baselines:
+        earlier = json.loads(args.reuse_baselines.read_text())
+        if earlier["items"] != args.items:
+            raise SystemExit(f"{args.reuse_baselines} is a run at {earlier['items']:,} items, not {args.items:,}")
+        for name, runs in earlier["baselines"].items():
+            baselines[name] = [Run(**{**r, "note": r["note"] + ", earlier run"}) for r in runs]
+    elif not args.skip_baselines:
         for name in BASELINES:
             if args.baselines is not None and name not in args.baselines:
                 continue
