@@ -57,6 +57,16 @@ def test_content_hash_equals_its_reference_form_on_the_workload(tmp_path):
         assert content_hash(frame).tolist() == _content_hash_reference(frame).tolist(), name
     stamps = pd.DataFrame({"t": pd.to_datetime(["2026-01-01", None, "2026-01-02"]), "x": [1.5, None, 2.0]})
     assert content_hash(stamps).tolist() == _content_hash_reference(stamps).tolist()
+    rng = np.random.default_rng(0)
+    repeats = pd.DataFrame(
+        {
+            "f": rng.choice([0.0, -0.0, np.nan, 1.5, 1e-7, 1e20, np.inf, 0.1 + 0.2], 5_000),
+            "i": rng.integers(-3, 3, 5_000),
+            "g": np.round(rng.normal(0, 1, 5_000), 1),
+        }
+    )
+    assert content_hash(repeats).tolist() == _content_hash_reference(repeats).tolist()
+    assert content_hash(repeats[["f"]]).nunique() == 8  # -0.0 and 0.0 stay apart, as in their text
 
 
 @pytest.mark.slow

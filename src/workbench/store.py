@@ -62,9 +62,10 @@ def content_hash(frame: pd.DataFrame) -> pd.Series:
     The value is pandas' ``hash_pandas_object`` of the row's cells as text (each
     cell ``astype("string")``, missing as ``"\\x00null"``), columns in sorted order,
     as 16 hex digits. Computed column by column with the same per-cell hashes and
-    combination, but faster: timestamps whole to the second are formatted by numpy,
-    mostly distinct columns skip pandas' factorisation, and the hex digits are
-    vectorised (``_content_hash_reference`` is the plain form; tests hold them equal).
+    combination, but faster: numbers that repeat are formatted and hashed once per
+    distinct value, timestamps whole to the second are formatted by numpy, mostly
+    distinct columns skip pandas' factorisation, and the hex digits are vectorised
+    (``_content_hash_reference`` is the plain form; tests hold them equal).
     """
     from pandas.core.util.hashing import combine_hash_arrays
 
@@ -103,6 +104,13 @@ def _column_text(values: pd.Series) -> np.ndarray:
 
 
 def _column_hash(values: pd.Series) -> np.ndarray:
+    if values.dtype in (np.float64, np.int64) and len(values) > 1_000:
+        # Text and hash each distinct value once: distinct by bit pattern (so -0.0 and 0.0 stay apart).
+        bits = values.to_numpy().view(np.int64)
+        distinct, inverse = np.unique(bits, return_inverse=True)
+        if len(distinct) < 0.5 * len(bits):
+            text = pd.Series(distinct.view(values.dtype)).astype("string").fillna("\x00null").to_numpy(dtype=object)
+            return pd.util.hash_array(text, categorize=False)[inverse.ravel()]
     text = _column_text(values)
     # pandas factorises before hashing (same values either way); worth it only when values repeat
     sample = text[: min(len(text), 10_000)]
