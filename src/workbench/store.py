@@ -402,7 +402,7 @@ class Store:
                     continue
                 say(f"loading {name}")
                 frame = staged[name]
-                incoming = ibis.memtable(frame)
+                incoming = ibis.memtable(_arrow(frame))
                 if not self.has(name):
                     self.con.create_table(name, incoming)
                     added[name] = len(frame)
@@ -502,6 +502,23 @@ class Store:
                         )
         if violations:
             raise ContractError(violations, folder=str(dataset.folder))
+
+
+def _arrow(frame: pd.DataFrame):
+    """The frame as an Arrow table when Arrow keeps every column's type (DuckDB loads Arrow much faster)."""
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame
+    if any(pa.types.is_null(f.type) for f in table.schema):  # an all-missing object column: keep pandas' typing
+        return frame
+    # DuckDB stores pandas' datetime64[ns] as TIMESTAMP (microseconds); Arrow's ns would become TIMESTAMP_NS
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns" and f.type.tz is None:
+            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp("us"), safe=False))
+    return table
 
 
 def _align(incoming: ibis.Table, stored: ibis.Table, file: str) -> ibis.Table:
