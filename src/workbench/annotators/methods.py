@@ -63,25 +63,11 @@ def _prediction_rows(predictions: Predictions, items: pd.Index) -> np.ndarray:
 
 
 def _run_ds(annotations: AnnotationSet, item, annotator, label, items, annotators, k, *, seed: int) -> MethodResult:
-    from crowdkit.aggregation import DawidSkene
+    from .dawid_skene import dawid_skene
 
-    df = pd.DataFrame({"worker": annotator, "task": item, "label": label})
-    ds = DawidSkene(n_iter=100).fit(df)
-    probas = ds.probas_.reindex(index=np.arange(len(items)), columns=np.arange(k), fill_value=0.0).to_numpy()
-    probas = np.nan_to_num(probas, nan=0.0)
-    cls = np.argmax(probas, axis=1)
-    quality = probas[np.arange(len(items)), cls]
-    priors = ds.priors_.reindex(np.arange(k), fill_value=0.0).to_numpy()
-    errors = ds.errors_
-    m = len(annotators)
-    aq = np.full(m, np.nan)
-    diag = {}
-    for (w, obs), row in errors.iterrows():
-        if obs in row.index:
-            diag[(w, obs)] = row[obs]
-    for w in range(m):
-        aq[w] = sum(priors[c] * diag.get((w, c), 0.0) for c in range(k))
-    return MethodResult(cls, quality, aq)
+    res = dawid_skene(item, annotator, label, n_items=len(items), n_annotators=len(annotators), n_classes=k)
+    quality = res.posteriors[np.arange(len(items)), res.labels]
+    return MethodResult(res.labels, quality, res.annotator_quality())
 
 
 def _run_crowdlab(annotations, item, annotator, label, items, annotators, k, predictions: Predictions, *, seed):
