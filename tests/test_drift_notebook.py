@@ -42,4 +42,10 @@ def test_serves_with_marimo_run_in_a_real_browser(demo_store_path, tmp_path):
             page.get_by_text("items in 2026-W44").first.wait_for(timeout=90_000)
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
             n_charts = page.locator("canvas").count()
+            page.get_by_text(str(demo_store_path)).first.wait_for(timeout=30_000)  # it says which store it reads
+            # A bad window typed into a widget: the CLI's message, on the page, where the output would be.
+            reference = page.get_by_role("textbox").nth(0)
+            reference.fill("last week")
+            reference.press("Enter")
+            page.get_by_text("is not a window").first.wait_for(timeout=90_000)
         assert n_charts >= 4
