@@ -113,8 +113,8 @@ def command_args(name: str, work: Path, data: Path) -> list[str]:
         "dataset-issues": ["dataset-issues", "--out", str(out / "dataset_issues.csv")],
         "report": ["report", "--out", str(out / "reports")],
         "gate": ["gate"],
-        "gaps": ["gaps", "--out", str(out / "gaps")],
-        "queue": ["queue"],
+        "gaps": ["gaps", "--out", str(out / "gaps.csv")],
+        "queue": ["queue", "--budget", "100", "--out", str(out / "queue.csv")],
     }[name]
 
 

@@ -10,20 +10,22 @@ def _():
 
     from workbench.annotators import METHOD_CHOICES, per_class_chart
     from workbench.loaders.annotators import load_annotators
+    from workbench.loaders.page import app_mode, attempt, store_label
 
-    return METHOD_CHOICES, load_annotators, mo, per_class_chart
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return METHOD_CHOICES, attempt, load_annotators, mo, per_class_chart, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Annotators: agreement, consensus and quality
 
         How much annotators agree, which consensus label each item gets, and which annotators
-        fall below calibration, decline, rush (speeders) or over-use a class. The store is the one
-        `WORKBENCH_STORE` names (default `data/workbench.duckdb`); `workbench demo` fills it with the
-        demo dataset.
+        fall below calibration, decline, rush (speeders) or over-use a class. It reads the store
+        `{store_label()}` (set `WORKBENCH_STORE` to read another); `workbench demo` fills a store with
+        the demo dataset.
         """
     )
     return
@@ -37,8 +39,9 @@ def _(METHOD_CHOICES, mo):
 
 
 @app.cell
-def _(load_annotators, method):
-    view = load_annotators(method=method.value)
+def _(attempt, load_annotators, method, mo):
+    view, view_error = attempt(load_annotators, method=method.value)
+    mo.stop(view_error is not None, mo.callout(view_error or "", kind="danger"))
     return (view,)
 
 

@@ -10,21 +10,23 @@ def _():
 
     from workbench.gaps.charts import gaps_chart, slices_chart
     from workbench.loaders.gaps import explore_slices, gap_items, load_gaps
+    from workbench.loaders.page import app_mode, store_label
 
-    return explore_slices, gap_items, gaps_chart, load_gaps, mo, slices_chart
+    read_only = app_mode()  # under `marimo run`: nothing is written, to the store or to disk
+    return explore_slices, gap_items, gaps_chart, load_gaps, mo, slices_chart, store_label
 
 
 @app.cell
-def _(mo):
+def _(mo, store_label):
     mo.md(
-        """
+        f"""
         # Error analysis: gaps in the guidelines
 
         Where do model failures and annotator disagreement cluster, and which guideline section is behind
         them? Failures are annotator splits, label issues (Cleanlab) and model errors on eval for labeled
         items, and low-confidence predictions in production. Slices with a Benjamini-Hochberg-adjusted
         p-value below `[gaps] alpha` become **gaps**: *ambiguous*, *stale*, *uncovered* or
-        *underrepresented*. The store is the one `WORKBENCH_STORE` names (default `data/workbench.duckdb`).
+        *underrepresented*. It reads the store `{store_label()}` (set `WORKBENCH_STORE` to read another).
         """
     )
     return
