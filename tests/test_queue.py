@@ -38,8 +38,10 @@ def signals(demo_store_path):
 
 
 def test_signals_present_and_absent_are_stated(signals):
-    assert {"label_issue", "consensus", "activelab", "uncertainty"} <= set(signals.frames)
-    assert "workbench.gaps" in signals.skipped["gap"]
+    assert {"label_issue", "consensus", "activelab", "uncertainty", "gap", "stale_guideline"} <= set(signals.frames)
+    # the gap signal's items are the members of the demo's significant gaps (one/seven, the stale four/nine)
+    assert signals.frames["gap"]["score"].gt(0).all()
+    assert signals.frames["gap"]["detail"].str.startswith("gap ").all()
     for frame in signals.frames.values():
         assert frame["score"].between(0, 1).all()
         assert not frame["item_id"].duplicated().any()
@@ -75,7 +77,8 @@ def test_budget_caps_tiers_and_gold(demo_store, signals, truth):
     assert set(e.loc[e["is_gold"], "item_id"]) <= set(truth["gold_items"])
     classes = e.loc[~e["is_gold"], "label"].fillna(e["suggested_label"])
     assert classes.value_counts().max() <= 5
-    expert = e["label"].isin(["one", "seven"]) | e["suggested_label"].isin(["one", "seven"])
+    in_gap = e["item_id"].isin(signals.frames["gap"]["item_id"])  # gap members go to experts too
+    expert = e["label"].isin(["one", "seven"]) | e["suggested_label"].isin(["one", "seven"]) | in_gap
     assert (e["tier"] == "expert").eq(expert).all()
     assert list(e["rank"]) == list(range(1, 45))
     assert set(e.columns) >= {"priority", "reasons", "queue_id"}
