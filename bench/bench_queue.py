@@ -26,7 +26,6 @@ Run: ``PYTHONPATH=src .venv/bin/python bench/bench_queue.py [--budget 100] [--qu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -116,24 +115,14 @@ def crowd(name: str, budget: int) -> dict | None:
 
 
 def label_errors(name: str, budget: int) -> dict | None:
+    from bench_labels import DATA, load_label_errors  # the label-error sets as bench_labels reads them
+
     from workbench.store import Store
 
-    base = SHARED / "label-errors"
-    pyx = base / "cross_validated_predicted_probabilities" / f"{name}_test_set_pyx.npy"
-    if not pyx.is_file():
+    if not (DATA / "cross_validated_predicted_probabilities" / f"{name}_test_set_pyx.npy").is_file():
         return None
-    probs = np.load(pyx)
-    probs = probs / probs.sum(axis=1, keepdims=True)
-    labels = np.load(base / "original_test_labels" / f"{name}_test_set_original_labels.npy").astype(np.int64)
-    reviews = json.loads((base / "mturk" / f"{name}_mturk.json").read_text())
-    if name == "imdb":
-        files = json.loads((base / "dataset_indexing" / "imdb_test_set_index_to_filename.json").read_text())
-        row_of = {f.removesuffix(".txt"): i for i, f in enumerate(files)}
-    errors = set()
-    for r in reviews:
-        row = row_of[r["id"].removeprefix("test/")] if name == "imdb" else int(r["id"])
-        if r["mturk"]["given"] < 3:
-            errors.add(f"r{int(row):06d}")
+    labels, probs, error_rows = load_label_errors(name)
+    errors = {f"r{row:06d}" for row in error_rows}
     classes = [f"c{j:02d}" for j in range(probs.shape[1])]
     ids = np.array([f"r{i:06d}" for i in range(len(labels))])
     with tempfile.TemporaryDirectory() as tmp:
