@@ -56,3 +56,20 @@ def dataset_copy(demo_dir, tmp_path) -> Path:
     target = tmp_path / "dataset"
     shutil.copytree(demo_dir, target)
     return target
+
+
+@pytest.fixture
+def rg():
+    """The argilla package with an offline default client (its objects want one; no server is reached)."""
+    rg = pytest.importorskip("argilla", reason="the argilla package is not installed: pip install argilla")
+    import uuid
+
+    import httpx
+
+    def handler(request):
+        if request.url.path == "/api/v1/me":
+            return httpx.Response(200, json={"id": str(uuid.uuid4()), "username": "offline", "role": "owner"})
+        return httpx.Response(503, json={"detail": "offline test: no Argilla server"})
+
+    rg.Argilla(api_url="http://argilla.invalid", api_key="offline", mounts={"all://": httpx.MockTransport(handler)})
+    return rg

@@ -500,21 +500,6 @@ def test_labelstudio_round_trip(queue, tmp_path):
     assert prelabel["accepted"].tolist() == [True, True]
 
 
-@pytest.fixture
-def rg():
-    """The argilla package with an offline default client (its objects want one; no server is reached)."""
-    rg = pytest.importorskip("argilla", reason="the argilla package is not installed: pip install argilla")
-    import httpx
-
-    def handler(request):
-        if request.url.path == "/api/v1/me":
-            return httpx.Response(200, json={"id": str(uuid.uuid4()), "username": "offline", "role": "owner"})
-        return httpx.Response(503, json={"detail": "offline test: no Argilla server"})
-
-    rg.Argilla(api_url="http://argilla.invalid", api_key="offline", mounts={"all://": httpx.MockTransport(handler)})
-    return rg
-
-
 def test_argilla_export_validates_with_the_package(queue, rg, tmp_path):
     written = export_argilla(queue, tmp_path / "queue.json", classes=["neg", "pos"], guidelines="Pick one.")
     assert written.settings_path == tmp_path / "queue.settings.json"

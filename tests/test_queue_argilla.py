@@ -6,26 +6,10 @@ import json
 import shutil
 import uuid
 
-import pytest
 from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.store import Store
-
-
-@pytest.fixture
-def rg():
-    """The argilla package with an offline default client (its objects want one; no server is reached)."""
-    rg = pytest.importorskip("argilla", reason="the argilla package is not installed: pip install argilla")
-    import httpx
-
-    def handler(request):
-        if request.url.path == "/api/v1/me":
-            return httpx.Response(200, json={"id": str(uuid.uuid4()), "username": "offline", "role": "owner"})
-        return httpx.Response(503, json={"detail": "offline test: no Argilla server"})
-
-    rg.Argilla(api_url="http://argilla.invalid", api_key="offline", mounts={"all://": httpx.MockTransport(handler)})
-    return rg
 
 
 def test_queue_argilla_round_trip(rg, demo_store_path, tmp_path):
