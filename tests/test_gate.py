@@ -58,3 +58,5 @@ def test_gate_bad_thresholds_are_bad_input(demo_store_path, tmp_path):
     assert res.exit_code == 2 and "give a number" in res.output
     res = _gate(demo_store_path, "--config", str(tmp_path / "missing.toml"))
     assert res.exit_code == 2 and "no such file" in res.output
+    res = _gate(demo_store_path, "--week", "2026-W02")
+    assert res.exit_code == 2 and "outside the data, which spans 2026-W40 to 2026-W47" in res.output

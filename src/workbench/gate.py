@@ -34,7 +34,7 @@ import pandas as pd
 
 from .config import load_config
 from .errors import BadInputError
-from .inputs.weeks import Week, choose_week
+from .inputs.weeks import Week, check_week_in_data, choose_week
 from .results import json_safe
 from .store import Store
 
@@ -208,6 +208,9 @@ def run_gate(
     store: Store, *, week: str | Week | None = None, thresholds: dict | None = None, strict: bool = False
 ) -> GateResult:
     """Measure each threshold's quantity for ``week`` (default: the default week) and compare."""
+    if isinstance(week, str):
+        week = Week.parse(week)
+    check_week_in_data(store, week)
     choice = choose_week(store, week)
     limits = gate_thresholds() if thresholds is None else thresholds
     rows = []

@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .config import load_config
-from .errors import WorkbenchError
-from .inputs.weeks import Week, choose_week, weeks_with_data
+from .inputs.weeks import Week, check_week_in_data, choose_week
 from .outputs import atomic_folder, write_csv, write_json, write_text
 from .results import json_safe
 from .store import Store
@@ -155,13 +154,7 @@ def compute_report(
 
     if isinstance(week, str):
         week = Week.parse(week)
-    if week is not None:
-        available = weeks_with_data(store)
-        if available and (week < available[0] or week > available[-1]):
-            raise WorkbenchError(
-                f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
-                "Pick a week in that range."
-            )
+    check_week_in_data(store, week)
     choice = choose_week(store, week)
     week = choice.week
     sections = discover_sections() if sections is None else sections

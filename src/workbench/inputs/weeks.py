@@ -234,6 +234,18 @@ def choose_week(store, week: str | Week | None = None, *, as_of=None, now: datet
     )
 
 
+def check_week_in_data(store, week: Week | None, *, as_of=None) -> None:
+    """A week asked for must lie within the weeks with data: else bad input naming the span."""
+    if week is None:
+        return
+    available = weeks_with_data(store, as_of=as_of)
+    if available and (week < available[0] or week > available[-1]):
+        raise BadInputError(
+            f"--week {week} is outside the data, which spans {available[0]} to {available[-1]}. "
+            "Pick a week in that range."
+        )
+
+
 def default_week(store, *, as_of=None, now: datetime | None = None) -> Week:
     """The week every command analyses by default (:func:`choose_week`)."""
     return choose_week(store, as_of=as_of, now=now).week
